@@ -1,0 +1,23 @@
+"""H2O Wave apps inside Jupyter: the Wave server API, served in-process on the current event loop.
+
+Code written for H2O Wave runs unchanged: ``from h2o_wave import ui`` for components, and from here the server-facing
+names (``listen``, ``app``, ``Q``, ``site``, ...) that talk to an in-process server instead of waved.
+"""
+
+from h2o_wave import data, pack, ui
+from h2o_wave.core import Expando, clone_expando, copy_expando, expando_to_dict
+from h2o_wave.routing import handle_on, on, run_on
+
+from .app import App, AppState
+from .query import Q, Auth, Query
+from .runner import app, apps, listen, run_file, serve
+from .server import Server, default_server
+from .site import AsyncPage, AsyncSite, Page, Site, site
+
+__version__ = '0.1.0'
+
+__all__ = [
+    'App', 'AppState', 'AsyncPage', 'AsyncSite', 'Auth', 'Expando', 'Page', 'Q', 'Query', 'Server', 'Site', 'app',
+    'apps', 'clone_expando', 'copy_expando', 'data', 'default_server', 'expando_to_dict', 'handle_on', 'listen', 'on',
+    'pack', 'run_file', 'run_on', 'serve', 'site', 'ui',
+]

@@ -1,0 +1,191 @@
+"""A running Wave app: its handler, mode and live state, and the queries it has seen.
+
+The broker hands every watch/query of the app's route to :meth:`App.submit`, which starts the handler as a task on
+the server's loop (queries run concurrently, as under waved + h2o_wave).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import traceback
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from h2o_wave.core import Expando, expando_to_dict
+from h2o_wave.ui import markdown_card
+
+from . import protocol
+from .broker import MODES, UNICAST, Client
+from .query import Auth, Query
+from .site import AsyncSite
+
+if TYPE_CHECKING:
+    from .server import Server
+
+log = logging.getLogger('wave_jupyter')
+
+Handler = Callable[[Query], Awaitable[Any]]
+HISTORY = 100
+
+
+@dataclass
+class AppState:
+    """``q.app``, ``q.user`` per subject and ``q.client`` per client id: the same Expandos the handler sees."""
+
+    app: Expando = field(default_factory=Expando)
+    users: dict[str, Expando] = field(default_factory=dict)
+    clients: dict[str, Expando] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QueryRecord:
+    """One entry of an app's query history."""
+
+    time: float
+    client_id: str
+    args: dict
+    events: dict
+
+
+class App:
+    def __init__(self, server: Server, route: str, handler: Handler, mode: str | None = None,
+                 on_startup: Callable | None = None, on_shutdown: Callable | None = None) -> None:
+        mode = mode or UNICAST
+        if mode not in MODES:
+            raise ValueError(f'mode must be one of {", ".join(MODES)}; got {mode!r}')
+        if not route.startswith('/'):
+            raise ValueError(f'route must start with "/"; got {route!r}')
+        self.server = server
+        self.route = route
+        self.mode = mode
+        self.handler = handler
+        self.on_startup = on_startup
+        self.on_shutdown = on_shutdown
+        self.state = AppState()
+        self.site = AsyncSite(server)
+        self.last_query: Query | None = None
+        self.history: deque[QueryRecord] = deque(maxlen=HISTORY)
+        self.errors: deque[str] = deque(maxlen=HISTORY)
+        self.tasks: set[asyncio.Task] = set()
+        self.running = False
+
+    @property
+    def url(self) -> str:
+        """A URL a browser on this machine opens as is (it carries the server's secret)."""
+        return self.server.url(self.route)
+
+    @property
+    def clients(self) -> list[Client]:
+        return [c for c in self.server.broker.clients.values() if c.route == self.route]
+
+    # --- queries -------------------------------------------------------------------------------------------------
+
+    def submit(self, client: Client, args: dict, events: dict | None) -> asyncio.Task:
+        """Start the handler for one browser event."""
+        ev = {k: Expando(v) if isinstance(v, dict) else v for k, v in (events or {}).items()}
+        q = Query(
+            site=self.site, mode=self.mode, username=client.username, client_id=client.id, route=self.route,
+            app_state=self.state.app, user_state=self._session(self.state.users, client.subject),
+            client_state=self._session(self.state.clients, client.id), auth=Auth(client.username, client.subject),
+            args=Expando(args), events=Expando(ev), headers=client.headers,
+        )
+        self.last_query = q
+        self.history.append(QueryRecord(time.time(), client.id, dict(args), dict(events or {})))
+        task = asyncio.get_event_loop().create_task(self._process(q, client))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    async def _process(self, q: Query, client: Client) -> None:
+        sent = client.sent
+        try:
+            await self.handler(q)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            tb = traceback.format_exc()
+            self.errors.append(tb)
+            log.error('Unhandled exception in %s handler for client %s:\n%s', self.route, client.id, tb)
+            await self._show_error(q, tb)
+        if client.sent == sent:
+            client.send(protocol.ACK)  # nothing came back: clear the UI's busy overlay
+
+    async def _show_error(self, q: Query, tb: str) -> None:
+        """What the SDK does: the page is replaced by an error card holding the traceback."""
+        q.page._changes.clear()
+        q.page.drop()
+        q.page['__unhandled_error__'] = markdown_card(box='1 1 -1 -1', title='Error', content=f'```\n{tb}\n```')
+        try:
+            await q.page.save()
+        except Exception:
+            log.exception('Could not show the error card')
+
+    @staticmethod
+    def _session(sessions: dict[str, Expando], key: str) -> Expando:
+        if key not in sessions:
+            sessions[key] = Expando()
+        return sessions[key]
+
+    def client_gone(self, client: Client) -> None:
+        """The tab did not come back: the handler sees ``@system client_disconnect``, then ``q.client`` is dropped."""
+        task = self.submit(client, {}, {'@system': {'client_disconnect': True}})
+        task.add_done_callback(lambda _: self.state.clients.pop(client.id, None))
+
+    # --- lifecycle -----------------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.running = True
+        if self.on_startup:
+            await _maybe_await(self.on_startup())
+
+    async def shutdown(self) -> None:
+        """Cancel running handlers and call ``on_shutdown``."""
+        self.running = False
+        for task in list(self.tasks):
+            task.cancel()
+        if self.on_shutdown:
+            await _maybe_await(self.on_shutdown())
+
+    def swap(self, handler: Handler, mode: str | None = None) -> None:
+        """Hot swap: a new handler on the same route; state is kept, the old handler's running queries are cancelled."""
+        if mode is not None and mode not in MODES:
+            raise ValueError(f'mode must be one of {", ".join(MODES)}; got {mode!r}')
+        for task in list(self.tasks):
+            task.cancel()
+        self.handler = handler
+        self.mode = mode or self.mode
+
+    def stop(self) -> None:
+        """Unmount the app: its tabs reload (and find no app), its handlers are cancelled."""
+        self.server.unmount(self)
+
+    def page(self, client_id: str | None = None) -> dict | None:
+        """The server-side page of a client (the latest one if None) as plain data, for inspection."""
+        if self.mode == UNICAST:
+            cid = client_id or (self.last_query.client_id if self.last_query else None)
+            path = f'/{cid}' if cid else None
+        else:
+            path = self.last_query.page.url if self.last_query else self.route
+        page = self.server.broker.pages.get(path) if path else None
+        return page.to_dict() if page is not None else None
+
+    def state_dict(self) -> dict:
+        s = self.state
+        return {
+            'app': expando_to_dict(s.app),
+            'users': {k: expando_to_dict(v) for k, v in s.users.items()},
+            'clients': {k: expando_to_dict(v) for k, v in s.clients.items()},
+        }
+
+    def __repr__(self) -> str:
+        return f'<App {self.route} {self.mode} clients={len(self.clients)} url={self.url}>'
+
+
+async def _maybe_await(value: Any) -> Any:
+    if asyncio.iscoroutine(value) or isinstance(value, asyncio.Future):
+        return await value
+    return value

@@ -1,0 +1,81 @@
+"""``Q``: what a handler receives, with the names and behaviour of ``h2o_wave.server.Query``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any
+
+from h2o_wave.core import Expando
+
+from .broker import MULTICAST, UNICAST
+from .site import AsyncPage, AsyncSite
+
+
+class Auth:
+    """Who sent the query. Without single sign-on every browser is the anonymous user ``anon``."""
+
+    def __init__(self, username: str, subject: str, access_token: str = '', refresh_token: str = '',
+                 session_id: str = '') -> None:
+        self.username = username
+        self.subject = subject
+        self.access_token = access_token
+        self.refresh_token = refresh_token
+        self._session_id = session_id
+
+    async def ensure_fresh_token(self) -> str | None:
+        """Tokens exist only with OIDC, which this server does not do: nothing to refresh."""
+        return self.access_token or None
+
+    def ensure_fresh_token_sync(self) -> str | None:
+        return self.access_token or None
+
+    def __repr__(self) -> str:
+        return f'Auth(username={self.username!r}, subject={self.subject!r})'
+
+
+class Query:
+    """The query context passed to a handler on every browser event (page load, click, ...)."""
+
+    def __init__(self, site: AsyncSite, mode: str, username: str, client_id: str, route: str, app_state: Expando,
+                 user_state: Expando, client_state: Expando, auth: Auth, args: Expando,
+                 events: Expando | None = None, headers: dict[str, list[str]] | None = None) -> None:
+        self.site = site
+        self.mode = mode
+        self.username = username
+        self.client_id = client_id
+        self.route = route
+        self.app = app_state
+        self.user = user_state
+        self.client = client_state
+        self.auth = auth
+        self.args = args
+        self.events = events if events is not None else Expando()
+        self.headers = headers or {}
+        path = f'/{client_id}' if mode == UNICAST else f'/{auth.subject}' if mode == MULTICAST else route
+        self.page: AsyncPage = site[path]
+
+    async def sleep(self, delay: float, result: Any = None) -> Any:
+        """Wait without blocking other queries (never ``time.sleep`` in a handler)."""
+        return await asyncio.sleep(delay, result)
+
+    async def exec(self, executor: Executor | None, func: Callable, *args: Any, **kwargs: Any) -> Any:
+        """Run ``func`` on ``executor`` (a thread pool if None) so the event loop keeps serving meanwhile."""
+        if asyncio.iscoroutinefunction(func):
+            return await func(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        call = functools.partial(func, *args, **kwargs)
+        return await loop.run_in_executor(executor, contextvars.copy_context().run, call)
+
+    async def run(self, func: Callable, *args: Any, **kwargs: Any) -> Any:
+        """``exec`` on the default thread pool."""
+        return await self.exec(None, func, *args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f'<Q {self.route} client={self.client_id} args={self.args!r}>'
+
+
+Q = Query

@@ -1,0 +1,233 @@
+"""Where apps get a server: ``listen``, the ``@app`` decorator, ``apps``, and running Wave files unmodified.
+
+* In a thread with a running event loop (a notebook kernel): the app mounts on the default server, on that loop, and
+  the call returns at once.
+* From another thread while a server runs (a Wave file executed by :func:`run_file`): the app mounts through the
+  server's loop.
+* Otherwise (plain ``python app.py``): ``listen`` starts a server on port 10101 and serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import concurrent.futures
+import os
+import sys
+import threading
+import traceback
+import types
+from collections.abc import Callable, Iterator, Mapping
+
+from . import server as _server
+from .app import App, Handler
+from .server import DEFAULT_PORT, PORT_ENV, Server, default_server, set_default_server
+
+Announce = Callable[[Server, str], None]
+
+
+class Apps(Mapping[str, App]):
+    """``apps['/demo']``: the apps of the default server, by route (a live view, not a copy)."""
+
+    def _apps(self) -> dict[str, App]:
+        srv = _server._default
+        return srv.apps if srv is not None and srv.running else {}
+
+    def __getitem__(self, route: str) -> App:
+        apps = self._apps()
+        if route not in apps:
+            known = ', '.join(apps) or 'none'
+            raise KeyError(f'no app at {route!r} (running: {known})')
+        return apps[route]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._apps())
+
+    def __len__(self) -> int:
+        return len(self._apps())
+
+    def __repr__(self) -> str:
+        return f'apps({dict(self._apps())!r})'
+
+
+apps = Apps()
+
+
+def _call_on_loop(srv: Server, func: Callable, *args: object) -> object:
+    """Run ``func`` on the server's loop thread and wait for its result (for callers on other threads)."""
+    if srv._thread == threading.get_ident():
+        return func(*args)
+    done: concurrent.futures.Future = concurrent.futures.Future()
+
+    def call() -> None:
+        try:
+            done.set_result(func(*args))
+        except BaseException as e:  # noqa: BLE001 - handed back to the caller
+            done.set_exception(e)
+
+    srv.loop.call_soon_threadsafe(call)
+    return done.result(timeout=30)
+
+
+def _mount(route: str, handle: Handler, mode: str | None, on_startup: Callable | None,
+           on_shutdown: Callable | None, server: Server | None) -> App | None:
+    srv = server or _server._default
+    if srv is not None and srv.running:
+        return _call_on_loop(srv, srv.mount, route, handle, mode, on_startup, on_shutdown)  # type: ignore[return-value]
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return default_server().mount(route, handle, mode, on_startup, on_shutdown)
+
+
+def listen(route: str, handle: Handler, mode: str | None = None, *, server: Server | None = None,
+           port: int | None = None) -> App | None:
+    """Serve ``handle`` at ``route``.
+
+    With a running loop (a notebook) or a running server, this returns the :class:`App` at once. Otherwise it starts a
+    server (port 10101, ``WAVE_JUPYTER_PORT`` or ``port``) and serves until interrupted.
+    """
+    app = _mount(route, handle, mode, None, None, server)
+    if app is not None:
+        return app
+    serve(lambda srv: srv.mount(route, handle, mode), port=port)
+    return None
+
+
+_pending: list[tuple] = []
+
+
+def app(route: str, mode: str | None = None, on_startup: Callable | None = None,
+        on_shutdown: Callable | None = None) -> Callable[[Handler], Handler]:
+    """``@app('/demo')``, as in h2o_wave: mounts the handler (now if a loop or server runs, else when one starts)."""
+
+    def wrap(handle: Handler) -> Handler:
+        if _mount(route, handle, mode, on_startup, on_shutdown, None) is None:
+            _pending.append((route, handle, mode, on_startup, on_shutdown))
+        return handle
+
+    return wrap
+
+
+def _mount_pending(srv: Server) -> None:
+    while _pending:
+        srv.mount(*_pending.pop(0))
+
+
+def print_url(srv: Server, route: str) -> None:
+    print(f'Wave app at {srv.url(route)}', flush=True)
+
+
+def serve(setup: Callable[[Server], object] | None = None, *, port: int | None = None,
+          announce: Announce = print_url) -> None:
+    """Run a standalone server on a new event loop until Ctrl-C or SIGTERM (the plain ``python app.py`` case)."""
+    if port is None:
+        port = int(os.environ.get(PORT_ENV, DEFAULT_PORT))
+
+    async def main() -> None:
+        srv = Server(port).start()
+        set_default_server(srv)
+        srv.broker.on_new_route = lambda route: announce(srv, route)
+        stop = asyncio.Event()
+        _stop_on_sigterm(stop)
+        try:
+            _mount_pending(srv)
+            if setup:
+                setup(srv)
+            await stop.wait()
+        finally:
+            await srv.aclose()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+
+
+def _stop_on_sigterm(stop: asyncio.Event) -> None:
+    """Standalone only (never in a kernel): SIGTERM ends the server cleanly."""
+    import signal
+    if threading.current_thread() is threading.main_thread():
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+
+
+# --- running unmodified Wave files -----------------------------------------------------------------------------------
+
+
+def h2o_wave_facade() -> types.ModuleType:
+    """``h2o_wave`` as a Wave file sees it here: the real SDK, with the server-facing names bound to this server."""
+    import h2o_wave
+
+    from .query import Auth, Query
+    from .site import AsyncPage, AsyncSite, Page, Site, site
+    facade = types.ModuleType('h2o_wave', h2o_wave.__doc__)
+    facade.__dict__.update({k: v for k, v in vars(h2o_wave).items() if not k.startswith('__')})
+    facade.__dict__.update(
+        app=app, listen=listen, main=_Main(), Q=Query, Query=Query, Auth=Auth,
+        site=site, Site=Site, AsyncSite=AsyncSite, Page=Page, AsyncPage=AsyncPage,
+    )
+    facade.__path__ = h2o_wave.__path__  # so "import h2o_wave.ui" still resolves submodules
+    return facade
+
+
+class _Main:
+    """Stands in for ``h2o_wave.main`` (an ASGI entry point that has nothing to do here)."""
+
+    def __repr__(self) -> str:
+        return '<wave_jupyter: h2o_wave.main is not needed; apps are served in-process>'
+
+
+def _file_globals(path: str) -> dict:
+    """Globals for exec'ing a Wave file: its own ``__import__`` gives it the facade for ``h2o_wave``, nothing else."""
+    facade = h2o_wave_facade()
+    real_import = builtins.__import__
+
+    def wave_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 - builtins' signature
+        if level == 0 and name == 'h2o_wave':
+            return facade
+        return real_import(name, globals, locals, fromlist, level)
+
+    own_builtins = dict(vars(builtins))
+    own_builtins['__import__'] = wave_import
+    return {'__name__': '__main__', '__file__': path, '__builtins__': own_builtins}
+
+
+def exec_file(path: str) -> dict:
+    """Execute a Wave app or script file in this thread, as ``python path`` would, with ``h2o_wave`` bound here."""
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)  # sibling imports (e.g. Wave's examples import synth.py)
+    code = compile(open(path, encoding='utf-8').read(), path, 'exec')
+    namespace = _file_globals(path)
+    exec(code, namespace)
+    return namespace
+
+
+def start_file(path: str, server: Server) -> threading.Thread:
+    """Execute a Wave file on a worker thread (scripts often loop forever); its apps mount on ``server``."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'no such Wave file: {path}')
+
+    def target() -> None:
+        try:
+            exec_file(path)
+        except SystemExit:
+            pass
+        except BaseException:
+            traceback.print_exc()
+
+    thread = threading.Thread(target=target, name=f'wave-file:{os.path.basename(path)}', daemon=True)
+    thread.start()
+    return thread
+
+
+def run_file(path: str, port: int | None = None, announce: Announce = print_url) -> None:
+    """``python -m wave_jupyter run path.py``: serve an unmodified Wave app or script until interrupted."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'no such Wave file: {path}')
+    serve(lambda srv: start_file(path, srv), port=port, announce=announce)
+
+
+__all__ = ['apps', 'app', 'listen', 'serve', 'run_file', 'start_file', 'exec_file']
