@@ -9,7 +9,7 @@ from h2o_wave.core import Expando, clone_expando, copy_expando, expando_to_dict
 from h2o_wave.routing import handle_on, on, run_on
 
 from .app import App, AppState
-from .query import Q, Auth, Query
+from .query import Auth, Q, Query
 from .runner import app, apps, listen, run_file, serve
 from .server import Server, default_server
 from .site import AsyncPage, AsyncSite, Page, Site, site

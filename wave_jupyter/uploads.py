@@ -36,17 +36,19 @@ class UploadStore:
         return key, folder
 
     def save(self, files: list[tuple[str, bytes]], one_folder: bool = False) -> list[str]:
-        """Store ``(filename, body)`` pairs; returns their relative paths ``<uuid>/<name>`` (or ``<uuid>`` if one_folder)."""
-        names = [safe_name(f) for f, _ in files]
-        out: list[str] = []
-        key, folder = self.new_folder() if one_folder else ('', None)
-        for name, (_, body) in zip(names, files):
-            if not one_folder:
-                key, folder = self.new_folder()
+        """Store ``(filename, body)`` pairs, each in a folder of its own (``<uuid>/<name>``) or all in one (``<uuid>``)."""
+        named = [(safe_name(f), body) for f, body in files]
+        if one_folder:
+            key, folder = self.new_folder()
+            for name, body in named:
+                (folder / name).write_bytes(body)
+            return [key]
+        out = []
+        for name, body in named:
+            key, folder = self.new_folder()
             (folder / name).write_bytes(body)
-            if not one_folder:
-                out.append(f'{key}/{name}')
-        return [key] if one_folder else out
+            out.append(f'{key}/{name}')
+        return out
 
     def copy_in(self, paths: list[str]) -> list[str]:
         """``q.site.upload``: copy local files in, one folder each."""
