@@ -36,7 +36,7 @@ class UploadStore:
         return key, folder
 
     def save(self, files: list[tuple[str, bytes]], one_folder: bool = False) -> list[str]:
-        """Store ``(filename, body)`` pairs, each in a folder of its own (``<uuid>/<name>``) or all in one (``<uuid>``)."""
+        """Store ``(filename, body)`` pairs, each in a folder of its own (``<uuid>/<name>``) or all in one."""
         named = [(safe_name(f), body) for f, body in files]
         if one_folder:
             key, folder = self.new_folder()

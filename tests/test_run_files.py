@@ -1,0 +1,203 @@
+"""Unmodified Wave files under ``python -m wave_jupyter run FILE`` (apps, scripts, legacy listen); ``python app.py``."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class WaveProcess:
+    """A server process; ``url`` is the first stdout line holding ``http://127.0.0.1:``."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        env = {**os.environ, 'WAVE_JUPYTER_PORT': '0', 'PYTHONUNBUFFERED': '1'}
+        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.stderr: list[str] = []
+        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
+        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
+        self.url = self.next_url()
+
+    @staticmethod
+    def _pump(stream, sink) -> None:
+        for line in stream:
+            sink(line)
+
+    def next_url(self, timeout: float = 20) -> str:
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f'no URL printed; stderr:\n{"".join(self.stderr)}') from None
+            if 'http://127.0.0.1:' in line:
+                return line[line.index('http://'):].split()[0]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture
+def run_file() -> Iterator:
+    procs: list[WaveProcess] = []
+
+    def start(path: Path) -> WaveProcess:
+        p = WaveProcess([sys.executable, '-m', 'wave_jupyter', 'run', str(path)], path.parent)
+        procs.append(p)
+        return p
+
+    yield start
+    for p in procs:
+        p.stop()
+
+
+def write(tmp_path: Path, name: str, code: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(code))
+    return path
+
+
+def templates() -> list[Path]:
+    files = metadata.files('h2o-wave') or []
+    return sorted(Path(str(f.locate())) for f in files
+                  if f.parent.name == 'project_templates' and f.suffix == '.py')
+
+
+EXPECTED = {  # a text each template shows once rendered
+    'hello_world.py': 'Welcome to H2O Wave',
+    'header.py': 'My Wave App',
+    'header_nav.py': 'How does magic work',
+    'header_sidebar_nav.py': 'How does magic work',
+    'sidebar_nav.py': 'How does magic work',
+    'chat.py': 'My App',
+}
+
+
+def test_every_project_template_is_found():
+    assert {p.name for p in templates()} >= set(EXPECTED)
+
+
+@pytest.mark.parametrize('template', templates(), ids=lambda p: p.name)
+def test_project_template_runs_unmodified_and_renders(run_file, page, template):
+    wave = run_file(template)
+    assert wave.url.split('?')[0].endswith('/')  # the templates are apps at '/'
+    page.goto(wave.url)
+    page.wait_for_selector(f'text={EXPECTED.get(template.name, "")}')
+    assert page.locator('[data-test=__unhandled_error__]').count() == 0
+    if template.name == 'hello_world.py':
+        page.click('text=Current count: 0')
+        page.wait_for_selector('text=Current count: 1')
+
+
+def test_script_with_endless_loop_streams_to_the_browser(run_file, page, tmp_path):
+    script = write(tmp_path, 'ticker.py', '''
+        import time
+        from h2o_wave import site, ui
+
+        page = site['/ticker']
+        page['t'] = ui.markdown_card(box='1 1 2 2', title='Ticker', content='tick 0')
+        page.save()
+        i = 0
+        while True:
+            i += 1
+            page['t'].content = f'tick {i}'
+            page.save()
+            time.sleep(0.05)
+    ''')
+    wave = run_file(script)
+    assert '/ticker?' in wave.url
+    page.goto(wave.url)
+    first = int(page.wait_for_selector('text=/tick \\d+/').inner_text().split()[-1])
+    page.wait_for_function(f'() => /tick (\\d+)/.test(document.body.innerText) && '
+                           f'+document.body.innerText.match(/tick (\\d+)/)[1] >= {first + 5}')
+
+
+def test_legacy_listen_file_runs(run_file, page, tmp_path):
+    app = write(tmp_path, 'legacy.py', '''
+        from h2o_wave import Q, listen, ui
+
+        async def serve(q: Q):
+            q.page['x'] = ui.form_card(box='1 1 2 2', items=[ui.button(name='go', label='Go'),
+                                                             ui.text(f'go={q.args.go}')])
+            await q.page.save()
+
+        listen('/legacy', serve)
+    ''')
+    wave = run_file(app)
+    assert '/legacy?' in wave.url
+    page.goto(wave.url)
+    page.click('[data-test=go]')
+    page.wait_for_selector('text=go=True')
+
+
+def test_app_file_with_on_handlers_and_startup(run_file, page, tmp_path):
+    app = write(tmp_path, 'routed.py', '''
+        from h2o_wave import main, app, Q, ui, on, run_on
+
+        started = []
+
+        async def startup():
+            started.append(True)
+
+        @on()
+        async def hello(q: Q):
+            q.page['out'].content = f'hello handled, started={started}'
+
+        @app('/routed', mode='unicast', on_startup=startup)
+        async def serve(q: Q):
+            if not q.client.initialized:
+                q.client.initialized = True
+                q.page['f'] = ui.form_card(box='1 1 2 2', items=[ui.button(name='hello', label='Hello')])
+                q.page['out'] = ui.markdown_card(box='3 1 2 2', title='Out', content='-')
+            await run_on(q)
+            await q.page.save()
+    ''')
+    wave = run_file(app)
+    page.goto(wave.url)
+    page.click('[data-test=hello]')
+    page.wait_for_selector('text=hello handled, started=[True]')
+
+
+def test_plain_python_app_with_listen_serves_until_terminated(page):
+    wave = WaveProcess([sys.executable, str(ROOT / 'examples' / 'greet.py')], ROOT)
+    try:
+        page.goto(wave.url)
+        page.fill('[data-test=who]', 'Grace')
+        page.click('[data-test=go]')
+        page.wait_for_selector('text=Hello, Grace!')
+    finally:
+        wave.stop()
+    assert wave.proc.returncode == 0  # SIGTERM ends it cleanly
+
+
+def test_run_reports_a_missing_file():
+    res = subprocess.run([sys.executable, '-m', 'wave_jupyter', 'run', 'no/such/file.py'], capture_output=True,
+                         text=True, timeout=30)
+    assert res.returncode == 2 and 'no such file' in res.stderr
+
+
+def test_busy_port_is_a_clear_error(tmp_path):
+    import socket
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    s.listen()
+    port = s.getsockname()[1]
+    script = write(tmp_path, 'x.py', 'from h2o_wave import site\n')
+    res = subprocess.run([sys.executable, '-m', 'wave_jupyter', 'run', str(script), '--port', str(port)],
+                         capture_output=True, text=True, timeout=30)
+    s.close()
+    assert res.returncode == 1 and f'cannot listen on 127.0.0.1:{port}' in res.stderr

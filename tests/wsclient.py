@@ -1,0 +1,45 @@
+"""A bare Wave UI stand-in for protocol tests: a WebSocket that speaks the UI's frames."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from websockets.sync.client import ClientConnection, connect
+
+
+class WaveSocket:
+    def __init__(self, server: Any, client_id: str | None = None, origin: str | None = 'same',
+                 secret: str | None = 'right', path: str = '_s/') -> None:
+        url = f'ws://127.0.0.1:{server.port}{server.base_url}{path}'
+        if client_id:
+            url += f'?client-id={client_id}'
+        headers = {}
+        if secret == 'right':
+            headers['Cookie'] = f'{server.cookie}={server.secret}'
+        elif secret:
+            headers['Cookie'] = f'{server.cookie}={secret}'
+        if origin == 'same':
+            origin = f'http://127.0.0.1:{server.port}'
+        self.ws: ClientConnection = connect(url, additional_headers=headers, origin=origin, open_timeout=5).__enter__()
+
+    def send(self, text: str) -> None:
+        self.ws.send(text)
+
+    def recv_docs(self, timeout: float = 5.0) -> list[dict]:
+        """One frame, split into its JSON documents as the UI does."""
+        return [json.loads(line) for line in self.ws.recv(timeout=timeout).split('\n')]
+
+    def recv_until(self, predicate: Any, timeout: float = 5.0) -> dict:
+        """Documents until one matches; returns it."""
+        while True:
+            for doc in self.recv_docs(timeout):
+                if predicate(doc):
+                    return doc
+
+    def hello(self) -> str:
+        """The first frame of a new client: its id."""
+        return self.recv_docs()[0]['i']
+
+    def close(self) -> None:
+        self.ws.close()
