@@ -1,0 +1,124 @@
+"""Inside a running event loop (as in a Jupyter kernel): listen/app return at once and serve on that same loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+
+import pytest
+from h2o_wave import ui
+from websockets.asyncio.client import connect
+
+from wave_jupyter import Q, app, apps, listen, site
+from wave_jupyter.server import default_server
+
+
+@pytest.fixture
+async def fresh_default():
+    yield
+    srv = default_server.__globals__['_default']
+    if srv is not None:
+        await srv.aclose()
+
+
+async def socket_for(server):
+    return await connect(f'ws://127.0.0.1:{server.port}/_s/', origin=f'http://127.0.0.1:{server.port}',
+                         additional_headers={'Cookie': f'{server.cookie}={server.secret}'})
+
+
+async def counter(q: Q) -> None:
+    q.client.n = (q.client.n or 0) + 1
+    q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'n={q.client.n}')
+    await q.page.save()
+
+
+async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it(fresh_default):
+    t0 = time.perf_counter()
+    demo = listen('/demo', counter)
+    assert time.perf_counter() - t0 < 1
+    assert demo.server.loop is asyncio.get_running_loop()
+    assert demo.server.port != 10101 and demo.url.startswith(f'http://127.0.0.1:{demo.server.port}/demo?wave_token=')
+    assert apps['/demo'] is demo and demo.route == '/demo' and demo.mode == 'unicast'
+    ws = await socket_for(demo.server)
+    cid = json.loads(await ws.recv())['i']
+    await ws.send('+ /demo ')
+    assert 'n=1' in await ws.recv()
+    assert demo.last_query.client_id == cid and demo.state.clients[cid].n == 1
+    await ws.close()
+
+
+async def test_relisten_swaps_handler_and_keeps_state(fresh_default):
+    demo = listen('/demo', counter)
+    ws = await socket_for(demo.server)
+    cid = json.loads(await ws.recv())['i']
+    await ws.send('+ /demo ')
+    await ws.recv()
+
+    async def doubled(q: Q) -> None:
+        q.client.n = (q.client.n or 0) + 2
+        q.page['x'].content = f'n={q.client.n} (new handler)'
+        await q.page.save()
+
+    again = listen('/demo', doubled)
+    assert again is demo and demo.handler is doubled and len(apps) == 1
+    assert json.loads(await ws.recv()) == {'r': 1}  # open tabs reload into the new handler
+    await ws.send('@ /demo {}')
+    assert 'n=3 (new handler)' in await ws.recv()  # this socket's client state survived the swap
+    assert demo.state.clients[cid].n == 3
+    await ws.close()
+
+
+async def test_app_decorator_mounts_in_a_running_loop(fresh_default):
+    started = asyncio.Event()
+
+    @app('/deco', mode='broadcast', on_startup=started.set)
+    async def serve(q: Q) -> None:
+        q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content='deco')
+        await q.page.save()
+
+    await asyncio.wait_for(started.wait(), 5)
+    assert apps['/deco'].mode == 'broadcast' and apps['/deco'].handler is serve
+
+
+async def test_stop_unmounts_and_tabs_reload(fresh_default):
+    demo = listen('/demo', counter)
+    ws = await socket_for(demo.server)
+    await ws.recv()
+    await ws.send('+ /demo ')
+    await ws.recv()
+    demo.stop()
+    assert json.loads(await ws.recv()) == {'r': 1}
+    assert '/demo' not in apps
+    with pytest.raises(KeyError, match='no app at'):
+        apps['/demo']
+    await ws.close()
+
+
+async def test_sync_site_save_in_a_blocking_loop_reaches_browsers_while_it_runs(fresh_default):
+    from websockets.sync.client import connect as connect_sync
+    server = default_server()
+    got: list[tuple[float, str]] = []
+
+    def browser() -> None:  # a client on another thread, timing what arrives
+        with connect_sync(f'ws://127.0.0.1:{server.port}/_s/', origin=f'http://127.0.0.1:{server.port}',
+                          additional_headers={'Cookie': f'{server.cookie}={server.secret}'}) as ws:
+            ws.send('+ /blocking ')
+            while not got or 'step 4' not in got[-1][1]:
+                got.append((time.monotonic(), ws.recv(timeout=10)))
+
+    reader = threading.Thread(target=browser, daemon=True)
+    reader.start()
+    while not server.broker.subscribers.get('/blocking'):
+        await asyncio.sleep(0.01)
+    page = site['/blocking']
+    for i in range(5):  # a blocking loop on the event loop's own thread, as in a notebook cell: no await here
+        page['c'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'step {i}')
+        page.save()
+        time.sleep(0.1)
+    blocked_until = time.monotonic()
+    await asyncio.get_running_loop().run_in_executor(None, reader.join, 10)
+    first = next(t for t, text in got if 'step 0' in text)
+    assert first < blocked_until - 0.3  # step 0 reached the browser while the loop was still blocked
+    assert 'step 4' in got[-1][1]
