@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 import time
@@ -12,15 +13,40 @@ from h2o_wave import ui
 from websockets.asyncio.client import connect
 
 from wave_jupyter import Q, app, apps, listen, site
+from wave_jupyter import server as server_module
 from wave_jupyter.server import default_server
 
 
-@pytest.fixture
-async def fresh_default():
-    yield
-    srv = default_server.__globals__['_default']
-    if srv is not None:
-        await srv.aclose()
+def in_own_loop(test):
+    """Run an async test on a new event loop in its own thread, as a kernel runs cells on its loop.
+
+    (Playwright's sync API keeps a loop marked running on the main thread, so the main thread can't host one.)
+    """
+    @functools.wraps(test)
+    def run() -> None:
+        async def body() -> None:
+            try:
+                await test()
+            finally:
+                srv = server_module._default
+                if srv is not None:
+                    await srv.aclose()
+
+        failure: list[BaseException] = []
+        thread = threading.Thread(target=lambda: _capture(failure, asyncio.run, body()))
+        thread.start()
+        thread.join(60)
+        assert not thread.is_alive(), 'test timed out'
+        if failure:
+            raise failure[0]
+    return run
+
+
+def _capture(failure: list, func, *args) -> None:
+    try:
+        func(*args)
+    except BaseException as e:  # noqa: BLE001 - re-raised on the test's thread
+        failure.append(e)
 
 
 async def socket_for(server):
@@ -34,7 +60,8 @@ async def counter(q: Q) -> None:
     await q.page.save()
 
 
-async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it(fresh_default):
+@in_own_loop
+async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it():
     t0 = time.perf_counter()
     demo = listen('/demo', counter)
     assert time.perf_counter() - t0 < 1
@@ -49,7 +76,8 @@ async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it(fresh_d
     await ws.close()
 
 
-async def test_relisten_swaps_handler_and_keeps_state(fresh_default):
+@in_own_loop
+async def test_relisten_swaps_handler_and_keeps_state():
     demo = listen('/demo', counter)
     ws = await socket_for(demo.server)
     cid = json.loads(await ws.recv())['i']
@@ -70,7 +98,8 @@ async def test_relisten_swaps_handler_and_keeps_state(fresh_default):
     await ws.close()
 
 
-async def test_app_decorator_mounts_in_a_running_loop(fresh_default):
+@in_own_loop
+async def test_app_decorator_mounts_in_a_running_loop():
     started = asyncio.Event()
 
     @app('/deco', mode='broadcast', on_startup=started.set)
@@ -82,7 +111,8 @@ async def test_app_decorator_mounts_in_a_running_loop(fresh_default):
     assert apps['/deco'].mode == 'broadcast' and apps['/deco'].handler is serve
 
 
-async def test_stop_unmounts_and_tabs_reload(fresh_default):
+@in_own_loop
+async def test_stop_unmounts_and_tabs_reload():
     demo = listen('/demo', counter)
     ws = await socket_for(demo.server)
     await ws.recv()
@@ -96,7 +126,8 @@ async def test_stop_unmounts_and_tabs_reload(fresh_default):
     await ws.close()
 
 
-async def test_sync_site_save_in_a_blocking_loop_reaches_browsers_while_it_runs(fresh_default):
+@in_own_loop
+async def test_sync_site_save_in_a_blocking_loop_reaches_browsers_while_it_runs():
     from websockets.sync.client import connect as connect_sync
     server = default_server()
     got: list[tuple[float, str]] = []
