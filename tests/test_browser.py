@@ -238,6 +238,8 @@ def test_disconnect_event_then_client_state_dropped(wave, page):
     async def serve(q: Q) -> None:
         if q.events['@system'] and q.events['@system'].client_disconnect:
             events.append(q.client_id)
+            q.page['x'].content = 'saved after the tab left'  # must not resurrect the page
+            await q.page.save()
             return
         q.client.seen = True
         q.page['x'] = ui.markdown_card(box='1 1 2 2', title='Hi', content='hello')

@@ -133,7 +133,11 @@ class App:
     def client_gone(self, client: Client) -> None:
         """The tab did not come back: the handler sees ``@system client_disconnect``, then ``q.client`` is dropped."""
         task = self.submit(client, {}, {'@system': {'client_disconnect': True}})
-        task.add_done_callback(lambda _: self.state.clients.pop(client.id, None))
+        task.add_done_callback(lambda _: self._forget(client))
+
+    def _forget(self, client: Client) -> None:
+        self.state.clients.pop(client.id, None)
+        self.server.broker.pages.delete(f'/{client.id}')  # also what the disconnect handler may have saved
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 
