@@ -201,3 +201,25 @@ def test_busy_port_is_a_clear_error(tmp_path):
                          capture_output=True, text=True, timeout=30)
     s.close()
     assert res.returncode == 1 and f'cannot listen on 127.0.0.1:{port}' in res.stderr
+
+
+@pytest.mark.parametrize('line', ['from h2o_wave import site, ui, graphics as g', 'from h2o_wave import share',
+                                  'import h2o_wave.graphics as g', 'from h2o_wave.graphics import draw'])
+def test_facade_imports_sdk_submodules(tmp_path, line):
+    from wave_jupyter.runner import exec_file
+    ns = exec_file(str(write(tmp_path, 'imports.py', line + '\n')))
+    assert any(isinstance(v, type(textwrap)) or callable(v) for k, v in ns.items() if not k.startswith('__'))
+
+
+def test_facade_unknown_name_is_an_import_error(tmp_path):
+    from wave_jupyter.runner import exec_file
+    with pytest.raises(ImportError, match='no_such_thing'):
+        exec_file(str(write(tmp_path, 'bad.py', 'from h2o_wave import no_such_thing\n')))
+
+
+def test_file_that_fails_before_serving_exits_non_zero(tmp_path):
+    script = write(tmp_path, 'broken.py', 'raise RuntimeError("broken at import")\n')
+    res = subprocess.run([sys.executable, '-m', 'wave_jupyter', 'run', str(script), '--port', '0'],
+                         capture_output=True, text=True, timeout=30)
+    assert res.returncode == 1
+    assert 'broken at import' in res.stderr and 'failed before serving anything' in res.stderr

@@ -26,11 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f'no such file: {args.file}')
     port = args.port if args.port is not None else int(os.environ.get(PORT_ENV, DEFAULT_PORT))
     try:
-        run_file(args.file, port)
+        return run_file(args.file, port)
     except OSError as e:
         print(f'wave_jupyter: {e}', file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import concurrent.futures
+import importlib
 import os
 import sys
 import threading
@@ -91,7 +92,7 @@ def listen(route: str, handle: Handler, mode: str | None = None, *, server: Serv
     app = _mount(route, handle, mode, None, None, server)
     if app is not None:
         return app
-    serve(lambda srv: srv.mount(route, handle, mode), port=port)
+    serve(lambda srv, _: srv.mount(route, handle, mode), port=port)
     return None
 
 
@@ -119,22 +120,32 @@ def print_url(srv: Server, route: str) -> None:
     print(f'Wave app at {srv.url(route)}', flush=True)
 
 
-def serve(setup: Callable[[Server], object] | None = None, *, port: int | None = None,
-          announce: Announce = print_url) -> None:
-    """Run a standalone server on a new event loop until Ctrl-C or SIGTERM (the plain ``python app.py`` case)."""
+def serve(setup: Callable[[Server, Callable[[int], None]], object] | None = None, *, port: int | None = None,
+          announce: Announce = print_url) -> int:
+    """Run a standalone server on a new event loop until Ctrl-C, SIGTERM or ``setup``'s stop callback.
+
+    ``setup(server, stop)`` mounts what to serve; ``stop(status)`` may be called from any thread. Returns the status.
+    """
     if port is None:
         port = int(os.environ.get(PORT_ENV, DEFAULT_PORT))
+    status = [0]
 
     async def main() -> None:
         srv = Server(port).start()
         set_default_server(srv)
         srv.broker.on_new_route = lambda route: announce(srv, route)
         stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def stop_with(code: int) -> None:
+            status[0] = code
+            loop.call_soon_threadsafe(stop.set)
+
         _stop_on_sigterm(stop)
         try:
             _mount_pending(srv)
             if setup:
-                setup(srv)
+                setup(srv, stop_with)
             await stop.wait()
         finally:
             await srv.aclose()
@@ -143,6 +154,7 @@ def serve(setup: Callable[[Server], object] | None = None, *, port: int | None =
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
+    return status[0]
 
 
 def _stop_on_sigterm(stop: asyncio.Event) -> None:
@@ -168,6 +180,15 @@ def h2o_wave_facade() -> types.ModuleType:
         site=site, Site=Site, AsyncSite=AsyncSite, Page=Page, AsyncPage=AsyncPage,
     )
     facade.__path__ = h2o_wave.__path__  # so "import h2o_wave.ui" still resolves submodules
+
+    def submodule(name: str) -> types.ModuleType:
+        """``from h2o_wave import graphics``: submodules the package itself never imports."""
+        try:
+            return importlib.import_module(f'h2o_wave.{name}')
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'h2o_wave' has no attribute {name!r}") from None
+
+    facade.__getattr__ = submodule  # type: ignore[method-assign]
     return facade
 
 
@@ -205,8 +226,11 @@ def exec_file(path: str) -> dict:
     return namespace
 
 
-def start_file(path: str, server: Server) -> threading.Thread:
-    """Execute a Wave file on a worker thread (scripts often loop forever); its apps mount on ``server``."""
+def start_file(path: str, server: Server, on_error: Callable[[BaseException], None] | None = None) -> threading.Thread:
+    """Execute a Wave file on a worker thread (scripts often loop forever); its apps mount on ``server``.
+
+    An exception is printed and passed to ``on_error``.
+    """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'no such Wave file: {path}')
 
@@ -215,19 +239,33 @@ def start_file(path: str, server: Server) -> threading.Thread:
             exec_file(path)
         except SystemExit:
             pass
-        except BaseException:
+        except BaseException as e:  # noqa: BLE001 - reported, the server decides what follows
             traceback.print_exc()
+            if on_error:
+                on_error(e)
 
     thread = threading.Thread(target=target, name=f'wave-file:{os.path.basename(path)}', daemon=True)
     thread.start()
     return thread
 
 
-def run_file(path: str, port: int | None = None, announce: Announce = print_url) -> None:
-    """``python -m wave_jupyter run path.py``: serve an unmodified Wave app or script until interrupted."""
+def run_file(path: str, port: int | None = None, announce: Announce = print_url) -> int:
+    """``python -m wave_jupyter run path.py``: serve an unmodified Wave app or script until interrupted.
+
+    Returns the exit status: 1 if the file failed before it served anything (nothing to keep serving).
+    """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'no such Wave file: {path}')
-    serve(lambda srv: start_file(path, srv), port=port, announce=announce)
+
+    def setup(srv: Server, stop: Callable[[int], None]) -> None:
+        def failed(_: BaseException) -> None:
+            if not srv.broker.apps and not srv.broker.pages.paths():
+                print(f'wave_jupyter: {path} failed before serving anything; stopping', file=sys.stderr, flush=True)
+                stop(1)
+
+        start_file(path, srv, failed)
+
+    return serve(setup, port=port, announce=announce)
 
 
 __all__ = ['apps', 'app', 'listen', 'serve', 'run_file', 'start_file', 'exec_file']
