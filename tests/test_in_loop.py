@@ -54,6 +54,10 @@ async def socket_for(server):
                          additional_headers={'Cookie': f'{server.cookie}={server.secret}'})
 
 
+async def recv(ws) -> str:
+    return await asyncio.wait_for(ws.recv(), 5)
+
+
 async def counter(q: Q) -> None:
     q.client.n = (q.client.n or 0) + 1
     q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'n={q.client.n}')
@@ -69,9 +73,9 @@ async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it():
     assert demo.server.port != 10101 and demo.url.startswith(f'http://127.0.0.1:{demo.server.port}/demo?wave_token=')
     assert apps['/demo'] is demo and demo.route == '/demo' and demo.mode == 'unicast'
     ws = await socket_for(demo.server)
-    cid = json.loads(await ws.recv())['i']
+    cid = json.loads(await recv(ws))['i']
     await ws.send('+ /demo ')
-    assert 'n=1' in await ws.recv()
+    assert 'n=1' in await recv(ws)
     assert demo.last_query.client_id == cid and demo.state.clients[cid].n == 1
     await ws.close()
 
@@ -80,9 +84,9 @@ async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it():
 async def test_relisten_swaps_handler_and_keeps_state():
     demo = listen('/demo', counter)
     ws = await socket_for(demo.server)
-    cid = json.loads(await ws.recv())['i']
+    cid = json.loads(await recv(ws))['i']
     await ws.send('+ /demo ')
-    await ws.recv()
+    await recv(ws)
 
     async def doubled(q: Q) -> None:
         q.client.n = (q.client.n or 0) + 2
@@ -91,10 +95,15 @@ async def test_relisten_swaps_handler_and_keeps_state():
 
     again = listen('/demo', doubled)
     assert again is demo and demo.handler is doubled and len(apps) == 1
-    assert json.loads(await ws.recv()) == {'r': 1}  # open tabs reload into the new handler
+    # open tabs re-run the new handler at once, with their own q.client kept
+    assert 'n=3 (new handler)' in await recv(ws)
     await ws.send('@ /demo {}')
-    assert 'n=3 (new handler)' in await ws.recv()  # this socket's client state survived the swap
-    assert demo.state.clients[cid].n == 3
+    assert 'n=5 (new handler)' in await recv(ws)
+    assert demo.state.clients[cid].n == 5
+
+    demo.swap(counter, reset=True)  # --reset: state starts empty, tabs reload
+    assert json.loads(await recv(ws)) == {'r': 1}
+    assert demo.state.clients == {}
     await ws.close()
 
 
@@ -115,11 +124,11 @@ async def test_app_decorator_mounts_in_a_running_loop():
 async def test_stop_unmounts_and_tabs_reload():
     demo = listen('/demo', counter)
     ws = await socket_for(demo.server)
-    await ws.recv()
+    await recv(ws)
     await ws.send('+ /demo ')
-    await ws.recv()
+    await recv(ws)
     demo.stop()
-    assert json.loads(await ws.recv()) == {'r': 1}
+    assert json.loads(await recv(ws)) == {'r': 1}
     assert '/demo' not in apps
     with pytest.raises(KeyError, match='no app at'):
         apps['/demo']

@@ -5,14 +5,15 @@ names (``listen``, ``app``, ``Q``, ``site``, ...) that talk to an in-process ser
 """
 
 from h2o_wave import data, pack, ui
-from h2o_wave.core import Expando, clone_expando, copy_expando, expando_to_dict
+from h2o_wave.core import clone_expando, copy_expando, expando_to_dict
 from h2o_wave.routing import handle_on, on, run_on
 
-from .app import App, AppState
+from .app import App
 from .query import Auth, Q, Query
 from .runner import app, apps, listen, run_file, serve
 from .server import Server, default_server
 from .site import AsyncPage, AsyncSite, Page, Site, site
+from .state import AppState, Expando
 
 __version__ = '0.1.0'
 

@@ -7,21 +7,21 @@ the server's loop (queries run concurrently, as under waved + h2o_wave).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import traceback
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from h2o_wave.core import Expando, expando_to_dict
 from h2o_wave.ui import markdown_card
 
 from . import protocol
 from .broker import MODES, UNICAST, Client
 from .query import Auth, Query
 from .site import AsyncSite
+from .state import HISTORY, AppState, Expando, QueryHistory, QueryRecord
 
 if TYPE_CHECKING:
     from .server import Server
@@ -29,26 +29,10 @@ if TYPE_CHECKING:
 log = logging.getLogger('wave_jupyter')
 
 Handler = Callable[[Query], Awaitable[Any]]
-HISTORY = 100
+Listener = Callable[['App', str, Any], None]
 
-
-@dataclass
-class AppState:
-    """``q.app``, ``q.user`` per subject and ``q.client`` per client id: the same Expandos the handler sees."""
-
-    app: Expando = field(default_factory=Expando)
-    users: dict[str, Expando] = field(default_factory=dict)
-    clients: dict[str, Expando] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class QueryRecord:
-    """One entry of an app's query history."""
-
-    time: float
-    client_id: str
-    args: dict
-    events: dict
+#: The app whose handler is running in this task: lets ``print`` in a handler land in that app's log.
+current_app: contextvars.ContextVar[App | None] = contextvars.ContextVar('wave_jupyter_app', default=None)
 
 
 class App:
@@ -68,10 +52,15 @@ class App:
         self.state = AppState()
         self.site = AsyncSite(server)
         self.last_query: Query | None = None
-        self.history: deque[QueryRecord] = deque(maxlen=HISTORY)
+        self.history = QueryHistory()
         self.errors: deque[str] = deque(maxlen=HISTORY)
+        self.log: deque[str] = deque(maxlen=1000)
         self.tasks: set[asyncio.Task] = set()
         self.running = False
+        #: Display height in pixels when the app is shown in a notebook.
+        self.height = 400
+        #: Called as ``listener(app, event, data)`` for 'error' (traceback), 'log' (text), 'swapped', 'stopped'.
+        self.listeners: list[Listener] = []
 
     @property
     def url(self) -> str:
@@ -102,6 +91,7 @@ class App:
 
     async def _process(self, q: Query, client: Client) -> None:
         sent = client.sent
+        current_app.set(self)  # this task's context only
         try:
             await self.handler(q)
         except asyncio.CancelledError:
@@ -110,6 +100,7 @@ class App:
             tb = traceback.format_exc()
             self.errors.append(tb)
             log.error('Unhandled exception in %s handler for client %s:\n%s', self.route, client.id, tb)
+            self.emit('error', tb)
             await self._show_error(q, tb)
         if client.sent == sent:
             client.send(protocol.ACK)  # nothing came back: clear the UI's busy overlay
@@ -154,18 +145,51 @@ class App:
         if self.on_shutdown:
             await _maybe_await(self.on_shutdown())
 
-    def swap(self, handler: Handler, mode: str | None = None) -> None:
-        """Hot swap: a new handler on the same route; state is kept, the old handler's running queries are cancelled."""
+    def swap(self, handler: Handler, mode: str | None = None, reset: bool = False) -> None:
+        """Hot swap: a new handler on the same route, the old handler's running queries cancelled.
+
+        State is kept and every open tab re-runs the new handler (as on a page load, with its own ``q.client``);
+        with ``reset`` the state starts empty and the tabs reload.
+        """
         if mode is not None and mode not in MODES:
             raise ValueError(f'mode must be one of {", ".join(MODES)}; got {mode!r}')
         for task in list(self.tasks):
             task.cancel()
         self.handler = handler
-        self.mode = mode or self.mode
+        if reset or (mode and mode != self.mode):
+            self.mode = mode or self.mode
+            self.state = AppState()
+            self.server.broker.reset_route(self.route)
+        else:
+            for client in self.clients:
+                if client.conn is not None:
+                    self.submit(client, {}, None)
+        self.emit('swapped', handler)
+
+    async def refresh(self, client: str | Client = 'all') -> None:
+        """Re-run the handler (with empty args, as on a page load) for one client or all, e.g. after changing
+        state from a notebook cell; returns when the handlers are done."""
+        targets = [c for c in self.clients if c.conn is not None and (client == 'all' or client in (c, c.id))]
+        if client != 'all' and not targets:
+            raise KeyError(f'no connected client {client!r} of {self.route}')
+        await asyncio.gather(*(self.submit(c, {}, None) for c in targets))
+
+    def write_log(self, text: str) -> None:
+        """Output of ``print`` in this app's handlers (the Jupyter layer routes it here)."""
+        self.log.append(text)
+        self.emit('log', text)
+
+    def emit(self, event: str, data: Any = None) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(self, event, data)
+            except Exception:
+                log.exception('wave_jupyter: a %s listener of %s failed', event, self.route)
 
     def stop(self) -> None:
         """Unmount the app: its tabs reload (and find no app), its handlers are cancelled."""
         self.server.unmount(self)
+        self.emit('stopped')
 
     def page(self, client_id: str | None = None) -> dict | None:
         """The server-side page of a client (the latest one if None) as plain data, for inspection."""
@@ -178,12 +202,7 @@ class App:
         return page.to_dict() if page is not None else None
 
     def state_dict(self) -> dict:
-        s = self.state
-        return {
-            'app': expando_to_dict(s.app),
-            'users': {k: expando_to_dict(v) for k, v in s.users.items()},
-            'clients': {k: expando_to_dict(v) for k, v in s.clients.items()},
-        }
+        return self.state.to_dict()
 
     def __repr__(self) -> str:
         return f'<App {self.route} {self.mode} clients={len(self.clients)} url={self.url}>'

@@ -37,8 +37,10 @@ class AppLike(Protocol):
 class Client:
     """One browser tab (one Wave client id), which may outlive several sockets."""
 
-    def __init__(self, client_id: str, headers: dict[str, list[str]]) -> None:
+    def __init__(self, client_id: str, headers: dict[str, list[str]], base_url: str = '/') -> None:
         self.id = client_id
+        #: The prefix this tab sees in its location (e.g. behind jupyter-server-proxy), stripped from frame paths.
+        self.base_url = base_url
         self.subject = ANON
         self.username = ANON
         self.headers = headers
@@ -81,10 +83,13 @@ class Broker:
 
     # --- sockets -----------------------------------------------------------------------------------------------
 
-    def connect(self, conn: Connection, client_id: str | None, headers: dict[str, list[str]]) -> Client:
+    def connect(self, conn: Connection, client_id: str | None, headers: dict[str, list[str]],
+                base_url: str | None = None) -> Client:
         """A socket opened. A known ``client-id`` takes its client back (state kept); anything else gets a new id."""
+        base_url = base_url or self.base_url
         client = self.clients.get(client_id) if client_id else None
         if client is not None:
+            client.base_url = base_url
             if client.expiry is not None:
                 client.expiry.cancel()
                 client.expiry = None
@@ -92,7 +97,7 @@ class Broker:
             if old is not None and old is not conn:
                 old.close()
             return client
-        client = Client(str(uuid.uuid4()), headers)
+        client = Client(str(uuid.uuid4()), headers, base_url)
         client.conn = conn
         self.clients[client.id] = client
         client.send(protocol.client_id_doc(client.id))
@@ -124,7 +129,7 @@ class Broker:
         """Handle one frame. Bad frames are answered with a logged error, never an exception."""
         try:
             frame = protocol.parse_frame(text)
-            route = protocol.route_of(frame.path, self.base_url)
+            route = protocol.route_of(frame.path, client.base_url)
             if frame.kind == protocol.WATCH:
                 self.watch(client, route, frame.data)
             elif frame.kind == protocol.QUERY:

@@ -9,10 +9,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from h2o_wave.core import Expando
-
 from .broker import MULTICAST, UNICAST
 from .site import AsyncPage, AsyncSite
+from .state import Expando
 
 
 class Auth:

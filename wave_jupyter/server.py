@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -35,6 +36,7 @@ PORT_ENV = 'WAVE_JUPYTER_PORT'
 ORIGINS_ENV = 'WAVE_JUPYTER_ALLOWED_ORIGINS'
 MAX_MESSAGE = 1 << 20  # waved's read limit for one WebSocket frame
 MAX_UPLOAD = 256 << 20
+_SAFE_PREFIX = re.compile(r"/[A-Za-z0-9._~%!$&()*+,;=:@/-]*")
 
 
 class Server:
@@ -59,7 +61,7 @@ class Server:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: int | None = None
         self._http: HTTPServer | None = None
-        self._index = index_html(base_url)
+        self._index: dict[str, str] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------------------------
 
@@ -119,7 +121,6 @@ class Server:
         app = self.broker.apps.get(route)
         if isinstance(app, App):
             app.swap(handler, mode)
-            self.broker.reset_route(route)
             return app
         app = App(self, route, handler, mode, on_startup, on_shutdown)
         self.broker.register(app)
@@ -156,6 +157,19 @@ class Server:
     def url(self, route: str = '/') -> str:
         """A URL for a browser on this machine; it carries the secret, which the server trades for a cookie."""
         return f'http://{self.host}:{self.port}{self.base_url}{route.lstrip("/")}?{security.TOKEN_ARG}={self.secret}'
+
+    def external_base(self, request: httputil.HTTPServerRequest) -> str:
+        """The base URL the browser sees: ``X-Forwarded-Prefix`` (jupyter-server-proxy sends ``{base}proxy/{port}``)
+        in front of our own; the UI needs it in ``data-base-url`` and in every path it sends back."""
+        prefix = request.headers.get('X-Forwarded-Prefix', '')
+        if prefix and _SAFE_PREFIX.fullmatch(prefix):
+            return prefix.rstrip('/') + self.base_url
+        return self.base_url
+
+    def index(self, base: str) -> str:
+        if base not in self._index:
+            self._index[base] = index_html(base)
+        return self._index[base]
 
     @property
     def cookie(self) -> str:
@@ -224,14 +238,14 @@ class IndexHandler(_Guarded, RequestHandler):
         if token is not None:
             # Trade the secret in the URL for a cookie, then show the clean URL.
             self.set_cookie(self.server.cookie, self.server.secret, httponly=True, samesite='Lax',
-                            path=self.server.base_url)
+                            path=self.server.external_base(self.request))
             rest = [(k, v) for k, vs in self.request.query_arguments.items() if k != security.TOKEN_ARG
                     for v in vs]
             self.redirect(self.request.path + (f'?{urlencode([(k, v.decode()) for k, v in rest])}' if rest else ''))
             return
         self.set_header('Content-Type', 'text/html; charset=UTF-8')
         self.set_header('Cache-Control', 'no-cache, must-revalidate')
-        self.finish(self.server._index)
+        self.finish(self.server.index(self.server.external_base(self.request)))
 
 
 class AssetHandler(_Guarded, StaticFileHandler):
@@ -279,7 +293,8 @@ class UploadHandler(_Guarded, RequestHandler):
         except UploadError as e:
             raise HTTPError(400, reason=str(e)) from None
         self.set_header('Content-Type', 'application/json')
-        self.finish(json.dumps({'files': [f'{self.server.base_url}_f/{s}' for s in stored]}))
+        base = self.server.external_base(self.request)
+        self.finish(json.dumps({'files': [f'{base}_f/{s}' for s in stored]}))
 
 
 class SocketHandler(_Guarded, WebSocketHandler):
@@ -297,7 +312,8 @@ class SocketHandler(_Guarded, WebSocketHandler):
         for name, value in self.request.headers.get_all():
             if name.lower() != 'cookie':
                 headers.setdefault(name, []).append(value)
-        self.client = self.server.broker.connect(self, self.get_query_argument('client-id', None), headers)
+        self.client = self.server.broker.connect(self, self.get_query_argument('client-id', None), headers,
+                                                 self.server.external_base(self.request))
 
     def on_message(self, message: str | bytes) -> None:
         self.server.broker.receive(self.client, message)

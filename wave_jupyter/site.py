@@ -71,10 +71,11 @@ class _SiteBase:
         return f'{self.server.base_url}_f/{relative}'
 
     def _upload_path(self, url: str) -> str:
-        prefix = f'{self.server.base_url}_f/'
-        if not url.startswith(prefix):
-            raise ServiceError(f'not an upload of this server: {url!r} (expected {prefix}...)')
-        return url[len(prefix):]
+        """``{base}_f/<uuid>/<name>`` as the browser sent it, whatever prefix a proxy put in front."""
+        at = url.find('/_f/')
+        if not url.startswith('/') or at < 0:
+            raise ServiceError(f'not an upload of this server: {url!r} (expected {self.server.base_url}_f/...)')
+        return url[at + len('/_f/'):]
 
     def _load(self, url: str) -> dict:
         dump = self.server.broker.pages.dump(url)

@@ -1,0 +1,45 @@
+"""The live app in an output cell: an ipywidgets view whose front end (in ``labextension/``) embeds the app.
+
+The browser, not the kernel, decides the URL: it knows whether the notebook is local (open the app on loopback
+directly) or behind a base URL / JupyterHub (go through ``jupyter-server-proxy`` at ``{base_url}proxy/{port}``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets
+from traitlets import Int, Unicode
+
+if TYPE_CHECKING:
+    from ..app import App
+
+MODULE = 'wave-jupyter'
+MODULE_VERSION = '^0.1.0'
+
+
+class WaveView(ipywidgets.DOMWidget):
+    """One view of an app: one Wave client (an iframe) in the output cell."""
+
+    _model_name = Unicode('WaveViewModel').tag(sync=True)
+    _model_module = Unicode(MODULE).tag(sync=True)
+    _model_module_version = Unicode(MODULE_VERSION).tag(sync=True)
+    _view_name = Unicode('WaveView').tag(sync=True)
+    _view_module = Unicode(MODULE).tag(sync=True)
+    _view_module_version = Unicode(MODULE_VERSION).tag(sync=True)
+
+    #: Port of the server on 127.0.0.1, the app's route, and the secret the first request trades for a cookie.
+    port = Int(0).tag(sync=True)
+    route = Unicode('/').tag(sync=True)
+    token = Unicode('').tag(sync=True)
+    #: Height of the view in pixels.
+    height = Int(400).tag(sync=True)
+    #: 'auto' (loopback if the notebook is local at base URL '/', else the proxy), 'direct' or 'proxy'.
+    url_mode = Unicode('auto').tag(sync=True)
+    #: 'running' or 'stopped'; the view says so instead of showing a dead frame.
+    status = Unicode('running').tag(sync=True)
+
+    def __init__(self, app: App, height: int = 400, **kwargs: Any) -> None:
+        server = app.server
+        super().__init__(port=server.port, route=app.route, token=server.secret, height=height, **kwargs)
+        self.app = app
