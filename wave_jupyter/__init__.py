@@ -17,8 +17,27 @@ from .state import AppState, Expando
 
 __version__ = '0.1.0'
 
+
+def load_ipython_extension(shell: object) -> None:
+    """``%load_ext wave_jupyter``: live views, the ``%wave`` magic, hot swap."""
+    from .jupyter import load_ipython_extension as load
+    load(shell)
+
+
+def _activate_in_kernel() -> None:
+    """Imported inside IPython: show apps live and hot swap them without needing ``%load_ext``."""
+    import sys
+    if 'IPython' not in sys.modules:
+        return
+    shell = sys.modules['IPython'].get_ipython()
+    if shell is not None and hasattr(shell, 'kernel'):
+        load_ipython_extension(shell)
+
+
+_activate_in_kernel()
+
 __all__ = [
     'App', 'AppState', 'AsyncPage', 'AsyncSite', 'Auth', 'Expando', 'Page', 'Q', 'Query', 'Server', 'Site', 'app',
-    'apps', 'clone_expando', 'copy_expando', 'data', 'default_server', 'expando_to_dict', 'handle_on', 'listen', 'on',
-    'pack', 'run_file', 'run_on', 'serve', 'site', 'ui',
+    'apps', 'clone_expando', 'copy_expando', 'data', 'default_server', 'expando_to_dict', 'handle_on', 'listen',
+    'load_ipython_extension', 'on', 'pack', 'run_file', 'run_on', 'serve', 'site', 'ui',
 ]

@@ -1,0 +1,190 @@
+"""wave_jupyter inside a real ipykernel: the app serves on the kernel's loop between cells, and cells inspect it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import textwrap
+import time
+
+import pytest
+from conftest import wait_for
+from kernel import Kernel
+from websockets.sync.client import connect
+
+SERVE = '''
+from h2o_wave import ui
+from wave_jupyter import Q, apps, listen
+
+async def serve(q: Q):
+    q.client.n = (q.client.n or 0) + 1
+    if q.args.boom:
+        raise RuntimeError('kaboom in the handler')
+    if q.args.say:
+        print('handler says', q.args.say)
+    q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'n={q.client.n} v1')
+    await q.page.save()
+'''
+
+
+@pytest.fixture(scope='module')
+def kernel():
+    k = Kernel()
+    yield k
+    k.shutdown()
+
+
+@pytest.fixture
+def demo(kernel):
+    kernel.run(SERVE)
+    out = kernel.run("listen('/demo', serve)")
+    port, secret = kernel.eval("(apps['/demo'].server.port, apps['/demo'].server.secret)")
+    yield {'out': out, 'port': port, 'secret': secret}
+    kernel.run("from wave_jupyter import apps\nfor a in list(apps.values()): a.stop()")
+
+
+class Tab:
+    """A browser tab stand-in: the Wave UI's frames over a real WebSocket."""
+
+    def __init__(self, port: int, secret: str, route: str = '/demo') -> None:
+        self.ws = connect(f'ws://127.0.0.1:{port}/_s/', origin=f'http://127.0.0.1:{port}',
+                          additional_headers={'Cookie': f'wave_jupyter_{port}={secret}'}).__enter__()
+        self.id = json.loads(self.ws.recv(timeout=10))['i']
+        self.route = route
+        self.ws.send(f'+ {route} ')
+
+    def click(self, **args) -> None:
+        self.ws.send(f'@ {self.route} {json.dumps(args)}')
+
+    def recv_text(self, needle: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.ws.recv(timeout=max(0.1, deadline - time.monotonic()))
+            if needle in text:
+                return text
+
+
+def test_listen_displays_a_live_view_with_a_static_fallback(demo):
+    (bundle,) = [d for d in demo['out']['data'] if 'application/vnd.jupyter.widget-view+json' in d]
+    assert '/demo' in bundle['text/html'] and demo['secret'] not in bundle['text/html']
+    assert bundle['text/plain'].startswith('<App /demo unicast')
+
+
+def test_events_between_cells_reach_the_handler_and_the_next_cell_reads_them(kernel, demo):
+    tab = Tab(demo['port'], demo['secret'])
+    tab.recv_text('n=1')
+    tab.click(go=True, who='Ada', __wave_submission_name__='go')
+    tab.recv_text('n=2')
+    assert kernel.eval("apps['/demo'].last_query.args.who") == 'Ada'
+    assert kernel.eval(f"apps['/demo'].state.clients['{tab.id}'].n") == 2
+    assert kernel.eval("[r.args.get('go') for r in apps['/demo'].history]") == [None, True]
+    assert kernel.eval("apps['/demo'].page()['x']['content']") == 'n=2 v1'
+
+
+def test_a_cell_changes_the_live_page_and_state(kernel, demo):
+    tab = Tab(demo['port'], demo['secret'])
+    tab.recv_text('n=1')
+    kernel.run("q = apps['/demo'].last_query\nq.page['x'].content = 'changed from a cell'\nawait q.page.save()")
+    tab.recv_text('changed from a cell')
+    kernel.run(f"apps['/demo'].state.clients['{tab.id}'].n = 40\nawait apps['/demo'].refresh()")
+    tab.recv_text('n=41 v1')
+
+
+def test_events_sent_while_a_cell_runs_are_handled_in_order_afterwards(kernel, demo):
+    tab = Tab(demo['port'], demo['secret'])
+    tab.recv_text('n=1')
+    msg_id = kernel.kc.execute('import time; time.sleep(1.5)')
+    for i in range(3):
+        tab.click(i=i)
+    tab.recv_text('n=4', timeout=15)  # all three, after the cell released the loop
+    kernel.kc.get_shell_msg(timeout=15)
+    assert msg_id
+    assert kernel.eval("[r.args.get('i') for r in apps['/demo'].history][-3:]") == [0, 1, 2]
+
+
+def test_rerunning_the_handler_cell_hot_swaps_on_the_same_socket_and_keeps_state(kernel, demo):
+    tab = Tab(demo['port'], demo['secret'])
+    tab.recv_text('n=1')
+    kernel.run(SERVE.replace("v1'", "v2'"))  # re-run the cell that defines serve
+    tab.recv_text('n=2 v2')  # the open tab re-ran the new handler with its q.client kept
+    kernel.run("listen('/demo', serve)")  # re-running the listen cell too
+    assert kernel.eval("len(apps['/demo'].server._http._sockets), apps['/demo'].server.port") == (1, demo['port'])
+    assert kernel.eval('len(apps)') == 1
+
+
+def test_handler_error_goes_to_the_starting_cell_and_prints_to_the_log(kernel, demo):
+    tab = Tab(demo['port'], demo['secret'])
+    tab.recv_text('n=1')
+    tab.click(say='hi there')
+    tab.recv_text('n=2')
+    tab.click(boom=True)
+    tab.recv_text('kaboom in the handler')  # Wave's error card in the app
+    wait_for(lambda: kernel.eval(
+        "any('kaboom' in o.get('text', '') for o in __import__('wave_jupyter.jupyter.session', fromlist=['x'])"
+        ".session().consoles['/demo'].widget.outputs)"), what='the traceback in the console of the starting cell')
+    logs = kernel.run('%wave logs /demo')['stdout']
+    assert 'handler says hi there' in logs
+
+
+def test_interrupting_a_cell_leaves_the_app_serving(kernel, demo):
+    tab = Tab(demo['port'], demo['secret'])
+    tab.recv_text('n=1')
+    msg_id = kernel.kc.execute('import time; print("sleeping", flush=True); time.sleep(60)')
+    while True:  # interrupt once the cell is really running
+        msg = kernel.kc.get_iopub_msg(timeout=20)
+        if msg['parent_header'].get('msg_id') == msg_id and msg['msg_type'] == 'stream':
+            break
+    kernel.km.interrupt_kernel()
+    reply = kernel.kc.get_shell_msg(timeout=20)
+    assert reply['content']['status'] == 'error' and reply['content']['ename'] == 'KeyboardInterrupt'
+    tab.click(go=True)
+    tab.recv_text('n=2')
+
+
+def test_magics(kernel):
+    kernel.run(SERVE)
+    out = kernel.run('%load_ext wave_jupyter\n%wave listen /m --mode broadcast --height 300')
+    assert any('application/vnd.jupyter.widget-view+json' in d for d in out['data'])
+    assert kernel.eval("(apps['/m'].mode, apps['/m'].height)") == ('broadcast', 300)
+    status = kernel.run('%wave status')['data'][0]['text/html']
+    assert '/m' in status and 'broadcast' in status
+    cell = kernel.run(textwrap.dedent('''\
+        %%wave /cell
+        q.page['c'] = ui.markdown_card(box='1 1 2 2', title='Cell', content='from the cell body')
+        await q.page.save()'''))
+    assert any('application/vnd.jupyter.widget-view+json' in d for d in cell['data'])
+    assert kernel.eval("apps['/cell'].handler.__name__") == '_wave_cell_cell'
+    shown = kernel.run('%wave show /m --height 200')['data'][0]
+    assert 'application/vnd.jupyter.widget-view+json' in shown
+    kernel.run("import asyncio; await asyncio.sleep(0); apps['/m'].state.app.total = 7")
+    assert 'total' in kernel.run('%wave state /m')['data'][0]['text/html']
+    for bad, message in [('%wave', 'Usage'), ('%wave frobnicate', 'unknown %wave command'),
+                         ('%wave listen nope', 'starts with "/"'), ('%wave listen /x missing_fn', 'no handler named'),
+                         ('%wave listen /x --mode sideways', 'invalid choice'), ('%wave show /nope', 'no app at'),
+                         ('%wave stop', 'say which app')]:
+        err = kernel.run(bad, allow_error=True)
+        shown = (err['error'] or '') + err['stderr']  # IPython shows a UsageError on stderr
+        assert 'UsageError' in shown and message in shown, (bad, shown)
+    assert 'stopped /m' in kernel.run('%wave stop /m')['stdout']
+    kernel.run('%wave stop --all')
+    assert kernel.eval('len(apps)') == 0
+
+
+def test_kernel_shutdown_frees_the_port():
+    k = Kernel()
+    try:
+        k.run(SERVE + "\nlisten('/demo', serve)")
+        port = k.eval("apps['/demo'].server.port")
+        with socket.create_connection(('127.0.0.1', port), timeout=5):
+            pass
+    finally:
+        k.shutdown()
+
+    def refused() -> bool:
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            return False
+        except OSError:
+            return True
+
+    wait_for(refused, what=f'port {port} to be free after shutdown')

@@ -1,0 +1,167 @@
+"""``%wave`` and ``%%wave``: start, show, stop and inspect apps from notebook cells."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.display import display
+
+from ..broker import MODES
+from ..runner import apps, start_file
+from ..server import default_server
+from . import display as wave_display
+from .session import activate
+
+USAGE = '''%wave listen /route [handler] [--mode unicast|multicast|broadcast] [--height N] [--reset]
+%%wave /route [--mode ...] [--height N] [--reset]   (the cell is the handler: an `async def`, or a body using `q`)
+%wave run path.py         run an unmodified Wave app or script file
+%wave show /route [--height N]
+%wave stop /route | --all
+%wave status
+%wave state /route
+%wave logs /route'''
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would exit the kernel's process
+        raise UsageError(f'{message}\n\nUsage:\n{USAGE}')
+
+
+def _parser(prog: str, route: bool = True) -> _Parser:
+    p = _Parser(prog=prog, add_help=False)
+    if route:
+        p.add_argument('route')
+    return p
+
+
+@magics_class
+class WaveMagics(Magics):
+    @line_cell_magic
+    def wave(self, line: str, cell: str | None = None) -> Any:
+        activate(self.shell)
+        if cell is not None:
+            return self._cell(line, cell)
+        words = shlex.split(line)
+        if not words:
+            raise UsageError(f'Usage:\n{USAGE}')
+        command, args = words[0], words[1:]
+        handler = getattr(self, f'_{command}', None)
+        if handler is None or command.startswith('_'):
+            raise UsageError(f'unknown %wave command {command!r}\n\nUsage:\n{USAGE}')
+        return handler(args)
+
+    # --- commands ------------------------------------------------------------------------------------------------
+
+    def _listen(self, args: list[str]) -> Any:
+        p = _parser('%wave listen')
+        p.add_argument('handler', nargs='?', default='serve')
+        self._display_options(p)
+        o = p.parse_args(args)
+        handle = self.shell.user_ns.get(o.handler)
+        if handle is None:
+            raise UsageError(f'no handler named {o.handler!r} in the notebook: define `async def {o.handler}(q)` first')
+        if not asyncio.iscoroutinefunction(handle):
+            raise UsageError(f'{o.handler!r} must be an async function: `async def {o.handler}(q): ...`')
+        return self._mount(_route(o.route), handle, o)
+
+    def _cell(self, line: str, cell: str) -> Any:
+        p = _parser('%%wave')
+        self._display_options(p)
+        o = p.parse_args(shlex.split(line))
+        return self._mount(_route(o.route), self._cell_handler(cell, o.route), o)
+
+    def _run(self, args: list[str]) -> None:
+        p = _parser('%wave run', route=False)
+        p.add_argument('path')
+        o = p.parse_args(args)
+        try:
+            start_file(o.path, default_server())
+        except FileNotFoundError as e:
+            raise UsageError(str(e)) from None
+        print(f'Running {o.path}: its apps and pages appear in `%wave status` as they start; '
+              f'show one with `%wave show /route`.')
+
+    def _show(self, args: list[str]) -> Any:
+        p = _parser('%wave show')
+        p.add_argument('--height', type=int, default=None)
+        o = p.parse_args(args)
+        return wave_display.view(_app(o.route), o.height)
+
+    def _stop(self, args: list[str]) -> None:
+        p = _parser('%wave stop', route=False)
+        p.add_argument('route', nargs='?')
+        p.add_argument('--all', action='store_true')
+        o = p.parse_args(args)
+        if o.all == bool(o.route):
+            raise UsageError('say which app: %wave stop /route, or %wave stop --all')
+        for app in list(apps.values()) if o.all else [_app(o.route)]:
+            app.stop()
+            print(f'stopped {app.route}')
+
+    def _status(self, args: list[str]) -> None:
+        from ..state import table
+        rows = [(a.route, a.mode, len(a.clients), len(a.history), len(a.errors), a.url) for a in apps.values()]
+        from IPython.display import HTML
+        display(HTML(table(['route', 'mode', 'clients', 'queries', 'errors', 'url'], rows, empty='no apps running')))
+
+    def _state(self, args: list[str]) -> Any:
+        o = _parser('%wave state').parse_args(args)
+        return _app(o.route).state
+
+    def _logs(self, args: list[str]) -> None:
+        o = _parser('%wave logs').parse_args(args)
+        app = _app(o.route)
+        print(''.join(app.log) or f'(nothing printed by the {app.route} handler yet)', end='')
+
+    # --- helpers -------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _display_options(p: _Parser) -> None:
+        p.add_argument('--mode', choices=MODES, default=None)
+        p.add_argument('--height', type=int, default=None)
+        p.add_argument('--reset', action='store_true')
+
+    def _mount(self, route: str, handle: Any, o: argparse.Namespace) -> Any:
+        existing = apps.get(route)
+        if existing is not None:
+            existing.swap(handle, o.mode, reset=o.reset)
+            app = existing
+        else:
+            app = default_server().mount(route, handle, o.mode)
+        if o.height:
+            app.height = o.height
+        return app
+
+    def _cell_handler(self, cell: str, route: str) -> Any:
+        """The handler a ``%%wave`` cell defines: its last ``async def``, or the cell body run with ``q``."""
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError as e:
+            raise UsageError(f'%%wave {route}: the cell is not valid Python: {e}') from None
+        defs = [n.name for n in tree.body if isinstance(n, ast.AsyncFunctionDef)]
+        if defs:
+            self.shell.run_cell(cell, store_history=False)
+            return self.shell.user_ns[defs[-1]]
+        name = f'_wave_cell_{route.strip("/").replace("/", "_") or "root"}'
+        body = '\n'.join('    ' + line for line in cell.splitlines()) or '    pass'
+        exec(compile(f'async def {name}(q):\n{body}\n', f'<%%wave {route}>', 'exec'), self.shell.user_ns)
+        return self.shell.user_ns[name]
+
+
+def _route(route: str) -> str:
+    if not route.startswith('/'):
+        raise UsageError(f'a route starts with "/": got {route!r}')
+    return route
+
+
+def _app(route: str) -> Any:
+    try:
+        return apps[_route(route)]
+    except KeyError as e:
+        raise UsageError(str(e.args[0])) from None
