@@ -188,3 +188,23 @@ def test_kernel_shutdown_frees_the_port():
             return True
 
     wait_for(refused, what=f'port {port} to be free after shutdown')
+
+
+def test_wave_run_starts_an_unmodified_file_in_the_kernel(kernel, tmp_path):
+    path = tmp_path / 'filed.py'
+    path.write_text(textwrap.dedent('''\
+        from h2o_wave import main, app, Q, ui
+
+        @app('/filed')
+        async def serve(q: Q):
+            q.page['x'] = ui.markdown_card(box='1 1 2 2', title='File', content='served from a file')
+            await q.page.save()
+    '''))
+    out = kernel.run(f'%load_ext wave_jupyter\nfrom wave_jupyter import apps\n%wave run {path}')
+    assert 'Running' in out['stdout']
+    wait_for(lambda: kernel.eval("'/filed' in apps"), what='the file app to mount')
+    port, secret = kernel.eval("(apps['/filed'].server.port, apps['/filed'].server.secret)")
+    Tab(port, secret, '/filed').recv_text('served from a file')
+    err = kernel.run('%wave run /no/such/file.py', allow_error=True)
+    assert 'no such Wave file' in err['stderr'] + (err['error'] or '')
+    kernel.run("apps['/filed'].stop()")

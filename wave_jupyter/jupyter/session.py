@@ -55,7 +55,7 @@ class NotebookSession:
         for app in list(apps.values()):
             old = app.handler
             name = getattr(old, '__name__', None)
-            new = ns.get(name) if name and getattr(old, '__module__', None) == '__main__' else None
+            new = ns.get(name) if name and getattr(old, '__globals__', None) is ns else None  # defined in a cell
             if new is not None and new is not old and asyncio.iscoroutinefunction(new):
                 app.swap(new)
 
