@@ -208,3 +208,27 @@ def test_wave_run_starts_an_unmodified_file_in_the_kernel(kernel, tmp_path):
     err = kernel.run('%wave run /no/such/file.py', allow_error=True)
     assert 'no such Wave file' in err['stderr'] + (err['error'] or '')
     kernel.run("apps['/filed'].stop()")
+
+
+def test_kernel_restart_leaves_no_orphan_port():
+    k = Kernel()
+    try:
+        k.run(SERVE + "\nlisten('/demo', serve)")
+        old = k.eval("apps['/demo'].server.port")
+        k.km.restart_kernel(now=False)
+        k.kc.wait_for_ready(timeout=60)
+        k.run(SERVE + "\nlisten('/demo', serve)")
+        new = k.eval("apps['/demo'].server.port")
+        assert k.eval('len(apps)') == 1
+    finally:
+        k.shutdown()
+
+    def refused(port: int) -> bool:
+        try:
+            socket.create_connection(('127.0.0.1', port), timeout=1).close()
+            return False
+        except OSError:
+            return True
+
+    assert refused(old) or old == new  # the old kernel's port was released (the OS may hand it out again)
+    wait_for(lambda: refused(new), what='the restarted kernel to release its port on shutdown')

@@ -162,9 +162,18 @@ class Server:
         """The base URL the browser sees: ``X-Forwarded-Prefix`` (jupyter-server-proxy sends ``{base}proxy/{port}``)
         in front of our own; the UI needs it in ``data-base-url`` and in every path it sends back."""
         prefix = request.headers.get('X-Forwarded-Prefix', '')
+        if not prefix:
+            # jupyter-server-proxy adds the header to HTTP requests only: the page left it in a cookie for its socket.
+            cookie = request.cookies.get(self.prefix_cookie)
+            prefix = cookie.value if cookie else ''
         if prefix and _SAFE_PREFIX.fullmatch(prefix):
             return prefix.rstrip('/') + self.base_url
         return self.base_url
+
+    @property
+    def prefix_cookie(self) -> str:
+        return f'{self.cookie}_prefix'
+
 
     def index(self, base: str) -> str:
         if base not in self._index:
@@ -243,9 +252,13 @@ class IndexHandler(_Guarded, RequestHandler):
                     for v in vs]
             self.redirect(self.request.path + (f'?{urlencode([(k, v.decode()) for k, v in rest])}' if rest else ''))
             return
+        base = self.server.external_base(self.request)
+        prefix = self.request.headers.get('X-Forwarded-Prefix')
+        if prefix and base != self.server.base_url:
+            self.set_cookie(self.server.prefix_cookie, prefix, httponly=True, samesite='Lax', path=base)
         self.set_header('Content-Type', 'text/html; charset=UTF-8')
         self.set_header('Cache-Control', 'no-cache, must-revalidate')
-        self.finish(self.server.index(self.server.external_base(self.request)))
+        self.finish(self.server.index(base))
 
 
 class AssetHandler(_Guarded, StaticFileHandler):

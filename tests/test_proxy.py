@@ -1,0 +1,48 @@
+"""Behind a non-root Jupyter base URL, through jupyter-server-proxy: the unchanged UI gets the outer prefix."""
+
+from __future__ import annotations
+
+import pytest
+from h2o_wave import ui
+from jupyter_server import JupyterServer
+
+from wave_jupyter import Q
+
+
+@pytest.fixture(scope='module')
+def jupyter(tmp_path_factory):
+    server = JupyterServer(tmp_path_factory.mktemp('proxy'), app='server', base_url='/user/test/')
+    yield server
+    server.stop()
+
+
+async def counter(q: Q) -> None:
+    q.client.n = (q.client.n or 0) + (1 if q.args.go else 0)
+    if q.args.up:
+        q.client.uploaded = q.args.up[0]
+        q.client.body = open(await q.site.download(q.args.up[0], '/tmp'), encoding='utf-8').read()
+    q.page['f'] = ui.form_card(box='1 1 3 4', items=[
+        ui.button(name='go', label=f'n={q.client.n}'), ui.file_upload(name='up', label='Upload'),
+        ui.text(f'body={q.client.body}')])
+    await q.page.save()
+
+
+def test_app_renders_and_works_through_jupyter_server_proxy(wave, jupyter, page, tmp_path):
+    app = wave.listen('/demo', counter)
+    page.goto(f'{jupyter.url}api/status?token={jupyter.token}')  # log in to Jupyter (its cookie)
+    proxied = f'{jupyter.url}proxy/{wave.server.port}/demo?wave_token={wave.server.secret}'
+    page.goto(proxied)
+    page.wait_for_selector('text=n=0')
+    prefix = f'/user/test/proxy/{wave.server.port}/'
+    assert page.url.endswith(f'{prefix}demo')  # our redirect came back through the proxy, secret gone
+    assert page.evaluate('document.body.dataset.baseUrl') == prefix
+    page.click('[data-test=go]')
+    page.wait_for_selector('text=n=1')
+    client = app.clients[0]
+    assert client.base_url == prefix and app.last_query.args.go is True
+    src = tmp_path / 'proxied.txt'
+    src.write_text('through the proxy')
+    page.set_input_files('input[type=file]', str(src))
+    page.click('button:has-text("Upload")')
+    page.wait_for_selector('text=body=through the proxy')
+    assert app.state.clients[client.id].uploaded.startswith(f'{prefix}_f/')
