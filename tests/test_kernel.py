@@ -210,6 +210,14 @@ def test_wave_run_starts_an_unmodified_file_in_the_kernel(kernel, tmp_path):
     kernel.run("apps['/filed'].stop()")
 
 
+def _refused(port: int) -> bool:
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=1).close()
+        return False
+    except OSError:
+        return True
+
+
 def test_kernel_restart_leaves_no_orphan_port():
     k = Kernel()
     try:
@@ -217,18 +225,10 @@ def test_kernel_restart_leaves_no_orphan_port():
         old = k.eval("apps['/demo'].server.port")
         k.km.restart_kernel(now=False)
         k.kc.wait_for_ready(timeout=60)
+        assert _refused(old)  # nothing listens on the old kernel's port any more
         k.run(SERVE + "\nlisten('/demo', serve)")
         new = k.eval("apps['/demo'].server.port")
-        assert k.eval('len(apps)') == 1
+        assert k.eval('len(apps)') == 1 and not _refused(new)
     finally:
         k.shutdown()
-
-    def refused(port: int) -> bool:
-        try:
-            socket.create_connection(('127.0.0.1', port), timeout=1).close()
-            return False
-        except OSError:
-            return True
-
-    assert refused(old) or old == new  # the old kernel's port was released (the OS may hand it out again)
-    wait_for(lambda: refused(new), what='the restarted kernel to release its port on shutdown')
+    wait_for(lambda: _refused(new), what='the restarted kernel to release its port on shutdown')
