@@ -49,7 +49,7 @@ class JupyterServer:
                     return
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"jupyter did not start: {self.log_text()[-2000:]}")
+                    raise RuntimeError(f"jupyter did not start: {self.log_text()[-2000:]}") from None
                 time.sleep(0.2)
 
     def log_text(self) -> str:
