@@ -18,6 +18,11 @@ from .state import AppState, Expando
 __version__ = '0.1.0'
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where ``jupyter labextension develop`` finds the built extension."""
+    return [{'src': 'labextension', 'dest': 'wave-jupyter'}]
+
+
 def load_ipython_extension(shell: object) -> None:
     """``%load_ext wave_jupyter``: live views, the ``%wave`` magic, hot swap."""
     from .jupyter import load_ipython_extension as load
