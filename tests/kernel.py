@@ -42,7 +42,8 @@ class Kernel:
                 out['traceback'] = '\n'.join(content['traceback'])
             elif kind == 'status' and content['execution_state'] == 'idle':
                 break
-        self.kc.get_shell_msg(timeout=timeout)
+        while self.kc.get_shell_msg(timeout=timeout)['parent_header'].get('msg_id') != msg_id:
+            pass  # replies of cells a test started without waiting
         if out['error'] and not allow_error:
             raise CellError(f'{out["error"]}\n{out.get("traceback", "")}')
         return out

@@ -232,3 +232,26 @@ def test_kernel_restart_leaves_no_orphan_port():
     finally:
         k.shutdown()
     wait_for(lambda: _refused(new), what='the restarted kernel to release its port on shutdown')
+
+
+def test_apps_channel_lists_apps_for_the_frontend_and_pushes_changes(kernel, demo):
+    import uuid
+    comm_id = str(uuid.uuid4())
+    kernel.kc.shell_channel.send(kernel.kc.session.msg('comm_open', {
+        'comm_id': comm_id, 'target_name': 'wave_jupyter.apps', 'data': {}}))
+
+    def next_snapshot() -> dict:
+        while True:
+            msg = kernel.kc.get_iopub_msg(timeout=10)
+            if msg['msg_type'] == 'comm_msg' and msg['content']['comm_id'] == comm_id:
+                return msg['content']['data']
+
+    snap = next_snapshot()
+    assert snap['type'] == 'apps'
+    (entry,) = [a for a in snap['apps'] if a['route'] == '/demo']
+    assert (entry['port'], entry['token'], entry['generation']) == (demo['port'], demo['secret'], 0)
+    kernel.kc.execute(SERVE.replace("v1'", "v3'"))  # hot swap: generation goes up
+    snap = next_snapshot()
+    assert [a['generation'] for a in snap['apps'] if a['route'] == '/demo'] == [1]
+    kernel.kc.execute("apps['/demo'].stop()")
+    assert '/demo' not in [a['route'] for a in next_snapshot()['apps']]

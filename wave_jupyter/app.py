@@ -59,6 +59,8 @@ class App:
         self.running = False
         #: Display height in pixels when the app is shown in a notebook.
         self.height = 400
+        #: How many times the handler was swapped (views and previews reload when it changes).
+        self.generation = 0
         #: Called as ``listener(app, event, data)`` for 'error' (traceback), 'log' (text), 'swapped', 'stopped'.
         self.listeners: list[Listener] = []
 
@@ -164,7 +166,9 @@ class App:
             for client in self.clients:
                 if client.conn is not None:
                     self.submit(client, {}, None)
+        self.generation += 1
         self.emit('swapped', handler)
+        self.server.changed()
 
     async def refresh(self, client: str | Client = 'all') -> None:
         """Re-run the handler (with empty args, as on a page load) for one client or all, e.g. after changing

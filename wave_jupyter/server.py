@@ -58,6 +58,8 @@ class Server:
         self._data_dir = data_dir
         self.uploads = UploadStore(os.path.join(data_dir or tempfile.mkdtemp(prefix='wave_jupyter_'), 'f'))
         self.cache: dict[str, dict[str, Any]] = {}
+        #: Called with the server when its apps change.
+        self.watchers: list[Callable[[Server], None]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: int | None = None
         self._http: HTTPServer | None = None
@@ -125,11 +127,21 @@ class Server:
         app = App(self, route, handler, mode, on_startup, on_shutdown)
         self.broker.register(app)
         self._spawn(app.start())
+        self.changed()
         return app
 
     def unmount(self, app: App) -> None:
         self.broker.unregister(app)
         self._spawn(app.shutdown())
+        self.changed()
+
+    def changed(self) -> None:
+        """Apps were mounted, unmounted or swapped: tell whoever watches (the notebook's app list)."""
+        for watcher in list(self.watchers):
+            try:
+                watcher(self)
+            except Exception:
+                log.exception('wave_jupyter: an app watcher failed')
 
     @property
     def apps(self) -> dict[str, App]:

@@ -14,6 +14,7 @@ from ..app import App
 from ..runner import apps
 from ..server import default_server
 from . import display
+from .comm import AppsChannel
 from .output import Console, route_prints
 
 _session: NotebookSession | None = None
@@ -26,6 +27,7 @@ class NotebookSession:
         self._before: dict[str, tuple[App, Any]] = {}
         self._shown: set[str] = set()  # routes whose console this cell already shows
         self._listening: set[int] = set()
+        self.channel = AppsChannel(shell)
 
     # --- cell hooks ----------------------------------------------------------------------------------------------
 
@@ -43,6 +45,8 @@ class NotebookSession:
                 self._shown.add(app.route)
         for app in apps.values():
             self.listen_to(app)
+            self.channel.watch(app.server)
+        self.channel.publish()
 
     def started_in_this_cell(self) -> list[App]:
         before = self._before
