@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 class JupyterServer:
-    def __init__(self, root: Path, app: str = 'lab', base_url: str = '/') -> None:
+    def __init__(self, root: Path, app: str = 'lab', base_url: str = '/', extra_args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.base_url = base_url
@@ -32,7 +32,7 @@ class JupyterServer:
             [sys.executable, '-m', 'jupyter', app, '--no-browser', f'--port={self.port}', '--ServerApp.ip=127.0.0.1',
              f'--IdentityProvider.token={self.token}', f'--ServerApp.base_url={base_url}',
              f'--ServerApp.root_dir={root}', '--ServerApp.port_retries=0', '--LabApp.news_url=',
-             '--ServerApp.allow_root=True'],
+             '--ServerApp.allow_root=True', *extra_args],
             cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait()
 
