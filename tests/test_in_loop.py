@@ -162,3 +162,26 @@ async def test_sync_site_save_in_a_blocking_loop_reaches_browsers_while_it_runs(
     first = next(t for t, text in got if 'step 0' in text)
     assert first < blocked_until - 0.3  # step 0 reached the browser while the loop was still blocked
     assert 'step 4' in got[-1][1]
+
+
+@in_own_loop
+async def test_swap_cancels_the_old_handlers_running_queries():
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def slow(q: Q) -> None:
+        started.set()
+        try:
+            await q.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    demo = listen('/slow', slow)
+    ws = await socket_for(demo.server)
+    await recv(ws)
+    await ws.send('+ /slow ')
+    await asyncio.wait_for(started.wait(), 5)
+    listen('/slow', counter)  # hot swap while the old handler still runs
+    await asyncio.wait_for(cancelled.wait(), 5)
+    assert 'n=1' in await recv(ws)  # and the tab re-ran the new handler
+    await ws.close()
