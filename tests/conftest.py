@@ -34,13 +34,13 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = 'c
 class ServerThread:
     """A wave_jupyter Server on its own event loop in a thread, so tests can drive it with sync Playwright."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, port: int = 0, **options: Any) -> None:
         self.loop = asyncio.new_event_loop()
         started = threading.Event()
         self.thread = threading.Thread(target=self._run, args=(started,), daemon=True)
         self.thread.start()
         started.wait()
-        self.server: Server = self.call(lambda: Server(0, **options).start())
+        self.server: Server = self.call(lambda: Server(port, **options).start())
 
     def _run(self, started: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)

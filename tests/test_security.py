@@ -129,3 +129,24 @@ def test_bearer_secret_works_for_programs(wave):
 def test_cookie_names_differ_per_port(wave):
     from wave_jupyter.security import cookie_name
     assert cookie_name(1) != cookie_name(2)
+
+
+def test_pages_send_frame_ancestors_that_still_allow_notebooks(wave):
+    _, headers, _ = request(wave.server, 'GET', '/demo', cookie=True)
+    csp = headers['Content-Security-Policy']
+    assert csp.startswith('frame-ancestors ') and "'self'" in csp and 'http://localhost:*' in csp
+    assert 'vscode-webview:' in csp and '*.' not in csp and ' * ' not in f' {csp} '
+    assert 'X-Frame-Options' not in headers  # it would forbid the notebook's iframe outright
+    _, headers, _ = request(wave.server, 'GET', '/demo')  # refusals carry them too
+    assert headers['X-Content-Type-Options'] == 'nosniff' and 'frame-ancestors' in headers['Content-Security-Policy']
+
+
+def test_vscode_webview_origin_is_allowed_by_default(wave):
+    assert WaveSocket(wave.server, origin='vscode-webview://1234abcd').hello()
+
+
+def test_secret_can_be_fixed_for_restarts(monkeypatch):
+    from wave_jupyter import Server
+    monkeypatch.setenv('WAVE_JUPYTER_SECRET', 'fixed-secret-for-this-test')
+    assert Server(0).secret == 'fixed-secret-for-this-test'
+    assert Server(0, secret='given').secret == 'given'

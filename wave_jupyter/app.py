@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
+import pickle
 import time
 import traceback
 from collections import deque
@@ -30,6 +32,10 @@ log = logging.getLogger('wave_jupyter')
 
 Handler = Callable[[Query], Awaitable[Any]]
 Listener = Callable[['App', str, Any], None]
+
+#: How long a handler may hold the event loop in one go before it is told to use ``q.run``.
+SLOW_STEP = 0.5
+CHECKPOINT_ENV = 'H2O_WAVE_CHECKPOINT_DIR'
 
 #: The app whose handler is running in this task: lets ``print`` in a handler land in that app's log.
 current_app: contextvars.ContextVar[App | None] = contextvars.ContextVar('wave_jupyter_app', default=None)
@@ -95,7 +101,7 @@ class App:
         sent = client.sent
         current_app.set(self)  # this task's context only
         try:
-            await self.handler(q)
+            await _Timed(self.handler(q), self._blocked)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -106,6 +112,12 @@ class App:
             await self._show_error(q, tb)
         if client.sent == sent:
             client.send(protocol.ACK)  # nothing came back: clear the UI's busy overlay
+
+    def _blocked(self, seconds: float) -> None:
+        message = (f'The {self.route} handler blocked the event loop for {seconds:.1f} s: every other client, app and '
+                   f'notebook cell waited. Run blocking work in a thread with `await q.run(func, *args)`.')
+        log.warning(message)
+        self.emit('blocked', message)
 
     async def _show_error(self, q: Query, tb: str) -> None:
         """What the SDK does: the page is replaced by an error card holding the traceback."""
@@ -136,6 +148,7 @@ class App:
 
     async def start(self) -> None:
         self.running = True
+        self.restore()
         if self.on_startup:
             await _maybe_await(self.on_startup())
 
@@ -144,6 +157,7 @@ class App:
         self.running = False
         for task in list(self.tasks):
             task.cancel()
+        self.checkpoint()
         if self.on_shutdown:
             await _maybe_await(self.on_shutdown())
 
@@ -195,6 +209,42 @@ class App:
         self.server.unmount(self)
         self.emit('stopped')
 
+    # --- checkpoints (H2O_WAVE_CHECKPOINT_DIR, as with h2o_wave) -----------------------------------------------------
+
+    def checkpoint_path(self) -> str | None:
+        folder = os.environ.get(CHECKPOINT_ENV)
+        if not folder:
+            return None
+        slug = self.route.strip('/').replace('/', '_') or 'root'
+        return os.path.join(folder, f'wave_jupyter-{slug}.checkpoint')
+
+    def checkpoint(self) -> str | None:
+        """Save ``q.app`` and every ``q.user`` (not ``q.client``: tabs do not survive a restart)."""
+        path = self.checkpoint_path()
+        if path is None:
+            return None
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        state = self.state.to_dict()
+        with open(path + '.tmp', 'wb') as f:
+            pickle.dump({'app': state['app'], 'users': state['users']}, f)
+        os.replace(path + '.tmp', path)
+        return path
+
+    def restore(self) -> bool:
+        """Load a checkpoint saved by :meth:`checkpoint` (a bad one is logged and ignored: the app starts empty)."""
+        path = self.checkpoint_path()
+        if path is None or not os.path.isfile(path):
+            return False
+        try:
+            with open(path, 'rb') as f:
+                saved = pickle.load(f)
+            self.state.app = Expando(saved['app'])
+            self.state.users = {k: Expando(v) for k, v in saved['users'].items()}
+        except Exception:
+            log.exception('wave_jupyter: could not restore %s from %s; starting empty', self.route, path)
+            return False
+        return True
+
     def page(self, client_id: str | None = None) -> dict | None:
         """The server-side page of a client (the latest one if None) as plain data, for inspection."""
         if self.mode == UNICAST:
@@ -210,6 +260,33 @@ class App:
 
     def __repr__(self) -> str:
         return f'<App {self.route} {self.mode} clients={len(self.clients)} url={self.url}>'
+
+
+class _Timed:
+    """Await a handler step by step, timing each step: a step is how long the handler held the event loop."""
+
+    def __init__(self, coro: Any, on_slow: Callable[[float], None], limit: float = SLOW_STEP) -> None:
+        self._coro, self._on_slow, self._limit = coro, on_slow, limit
+
+    def __await__(self) -> Any:
+        coro, warned = self._coro, False
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            t0 = time.perf_counter()
+            try:
+                step = coro.throw(error) if error is not None else coro.send(value)
+            except StopIteration as done:
+                return done.value
+            finally:
+                took = time.perf_counter() - t0
+                if took > self._limit and not warned:
+                    warned = True
+                    self._on_slow(took)
+            try:
+                value, error = (yield step), None
+            except BaseException as e:  # noqa: BLE001 - cancellation and the like go to the handler
+                value, error = None, e
 
 
 async def _maybe_await(value: Any) -> Any:

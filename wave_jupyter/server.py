@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from tornado import httputil
 from tornado.httpserver import HTTPServer
+from tornado.iostream import StreamBufferFullError
 from tornado.netutil import bind_sockets
 from tornado.web import Application, HTTPError, RedirectHandler, RequestHandler, StaticFileHandler, stream_request_body
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
@@ -34,6 +35,14 @@ log = logging.getLogger('wave_jupyter')
 DEFAULT_PORT = 10101
 PORT_ENV = 'WAVE_JUPYTER_PORT'
 ORIGINS_ENV = 'WAVE_JUPYTER_ALLOWED_ORIGINS'
+SECRET_ENV = 'WAVE_JUPYTER_SECRET'
+#: Pages that may embed the app: loopback notebooks (any port), VS Code webviews, and the page's own origin (proxy).
+FRAME_ANCESTORS = ("'self'", 'http://localhost:*', 'http://127.0.0.1:*', 'http://[::1]:*', 'https://localhost:*',
+                   'https://127.0.0.1:*', 'vscode-webview:')
+#: WebSocket origins allowed besides the server's own: VS Code's notebook webviews.
+DEFAULT_ORIGINS = ('vscode-webview://*',)
+#: A client that lets this much pile up unsent is too slow: it is closed (visibly; the UI reconnects and gets the page).
+MAX_PENDING = 16 << 20
 MAX_MESSAGE = 1 << 20  # waved's read limit for one WebSocket frame
 MAX_UPLOAD = 256 << 20
 _SAFE_PREFIX = re.compile(r"/[A-Za-z0-9._~%!$&()*+,;=:@/-]*")
@@ -50,9 +59,10 @@ class Server:
         self.host = host
         self.port = port
         self.base_url = base_url
-        self.secret = secret or security.new_secret()
+        self.secret = secret or os.environ.get(SECRET_ENV) or security.new_secret()
         env_origins = [o.strip() for o in os.environ.get(ORIGINS_ENV, '').split(',') if o.strip()]
-        self.allowed_origins = [*allowed_origins, *env_origins]
+        self.allowed_origins = [*DEFAULT_ORIGINS, *allowed_origins, *env_origins]
+        self.frame_ancestors = ' '.join([*FRAME_ANCESTORS, *(o for o in self.allowed_origins if '*' not in o)])
         self.max_upload_size = max_upload_size
         self.broker = Broker(base_url, reconnect_timeout)
         self._data_dir = data_dir
@@ -234,12 +244,16 @@ class _Guarded:
 
     def initialize(self, server: Server, **kwargs: Any) -> None:
         self.server = server
+        self.set_default_headers()  # tornado set them before the server was known
         if kwargs:
             super().initialize(**kwargs)  # type: ignore[misc]
 
     def set_default_headers(self) -> None:
         self.set_header('X-Content-Type-Options', 'nosniff')
         self.set_header('Referrer-Policy', 'no-referrer')
+        server = getattr(self, 'server', None)
+        if server is not None:  # who may frame the app: loopback notebooks, VS Code, the proxy's own page
+            self.set_header('Content-Security-Policy', f'frame-ancestors {server.frame_ancestors}')
 
     def prepare(self) -> None:
         if not self.server.authorized(self):
@@ -333,6 +347,7 @@ class SocketHandler(_Guarded, WebSocketHandler):
         return ok
 
     def open(self) -> None:
+        self.ws_connection.stream.max_write_buffer_size = MAX_PENDING
         headers: dict[str, list[str]] = {}
         for name, value in self.request.headers.get_all():
             if name.lower() != 'cookie':
@@ -353,6 +368,12 @@ class SocketHandler(_Guarded, WebSocketHandler):
             self.write_message(text).add_done_callback(_ignore_closed)
         except WebSocketClosedError:
             pass
+        except StreamBufferFullError:
+            log.warning('client %s is too slow (over %d bytes unsent): closing it; its tab will reconnect',
+                        getattr(self, 'client', None) and self.client.id, MAX_PENDING)
+            stream = self.ws_connection and self.ws_connection.stream
+            if stream is not None:
+                stream.close()
 
 
 def _ignore_closed(future: asyncio.Future) -> None:

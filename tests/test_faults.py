@@ -1,0 +1,189 @@
+"""Faults and overload: nothing lost, nobody silently dropped, the server keeps serving (issue: reliability)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import time
+
+from conftest import ServerThread, wait_for
+from h2o_wave import pack, ui
+from wsclient import WaveSocket
+
+from wave_jupyter import Q
+
+
+async def echo(q: Q) -> None:
+    q.client.seen = (q.client.seen or []) + [q.args.i]
+    q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'i={q.args.i}')
+    await q.page.save()
+
+
+def test_every_event_is_handled_once_in_order_per_client(wave):
+    app = wave.listen('/e', echo)
+    socks = [WaveSocket(wave.server) for _ in range(5)]
+    for s in socks:
+        s.hello()
+        s.send('+ /e ')
+    for i in range(200):
+        for s in socks:
+            s.send(f'@ /e {{"i":{i}}}')
+    wait_for(lambda: all(len(e.seen or []) == 201 for e in app.state.clients.values()) and len(app.state.clients) == 5,
+             timeout=20, what='1000 events handled')
+    for e in app.state.clients.values():
+        assert e.seen == [None, *range(200)]  # the boot, then every event exactly once, in order
+
+
+def test_handler_blocking_the_loop_gets_a_warning_naming_q_run(wave, caplog):
+    async def blocking(q: Q) -> None:
+        time.sleep(0.7)  # what not to do
+        q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content='done')
+        await q.page.save()
+
+    app = wave.listen('/b', blocking)
+    warnings = []
+    app.listeners.append(lambda a, event, data: warnings.append(data) if event == 'blocked' else None)
+    with caplog.at_level(logging.WARNING, logger='wave_jupyter'):
+        s = WaveSocket(wave.server)
+        s.hello()
+        s.send('+ /b ')
+        s.recv_until(lambda d: 'd' in d)
+        wait_for(lambda: warnings, what='the warning (after the step that sent the page)')
+    assert len(warnings) == 1 and 'q.run' in warnings[0] and '/b' in warnings[0]
+    assert any('q.run' in r.message for r in caplog.records)
+
+
+def test_client_dropping_mid_query_loses_nothing_for_others(wave):
+    async def slow(q: Q) -> None:
+        await q.sleep(0.3)
+        q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'done {q.args.i}')
+        await q.page.save()
+
+    app = wave.listen('/s', slow, 'broadcast')
+    a, b = WaveSocket(wave.server), WaveSocket(wave.server)
+    for s in (a, b):
+        s.hello()
+        s.send('+ /s ')
+        s.recv_until(lambda d: 'd' in d)
+    a.send('@ /s {"i":1}')
+    a.close()  # gone while its query runs
+    assert b.recv_until(lambda d: 'd' in d and 'done 1' in json.dumps(d))
+    wait_for(lambda: not app.tasks, what='the query to finish')
+    assert not app.errors
+
+
+def test_clients_dropping_during_a_broadcast_to_many(wave):
+    async def serve(q: Q) -> None:
+        q.app.n = (q.app.n or 0) + 1
+        q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content='x' * 2000 + f' n={q.app.n}')
+        await q.page.save()
+
+    app = wave.listen('/many', serve, 'broadcast')
+    socks = [WaveSocket(wave.server) for _ in range(60)]
+    for s in socks:
+        s.hello()
+        s.send('+ /many ')
+    wait_for(lambda: len(app.clients) == 60, what='60 clients')
+    for i, s in enumerate(socks):
+        if i % 2:
+            s.ws.socket.shutdown(socket.SHUT_RDWR)  # drop abruptly, half of them
+    socks[0].send('@ /many {"go":true}')
+    survivors = socks[::2]
+    for s in survivors:
+        s.recv_until(lambda d: 'd' in d and f'n={app.state.app.n}' in json.dumps(d) and app.state.app.n > 60)
+    assert not app.errors and wave.server.running
+
+
+def test_too_slow_client_is_closed_visibly_and_others_keep_receiving(wave):
+    from wave_jupyter import server as server_module
+    server_module.MAX_PENDING, old = 256 << 10, server_module.MAX_PENDING
+    try:
+        async def serve(q: Q) -> None:
+            q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content='y' * 256_000 + str(q.args.i))
+            await q.page.save()
+
+        app = wave.listen('/slow', serve, 'broadcast')
+        stuck = WaveSocket(wave.server)
+        stuck.ws.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.hello()
+        stuck.send('+ /slow ')
+        fine = WaveSocket(wave.server)
+        fine.hello()
+        fine.send('+ /slow ')
+        wait_for(lambda: len(app.clients) == 2, what='both clients')
+        for i in range(60):  # the stuck client never reads
+            fine.send(f'@ /slow {{"i":{i}}}')
+            fine.recv_until(lambda d, i=i: 'd' in d and d['d'][0]['d']['content'].endswith(f'y{i}'))
+        wait_for(lambda: any(c.conn is None for c in app.clients), what='the stuck client to be closed')
+    finally:
+        server_module.MAX_PENDING = old
+
+
+def test_packed_form_items_in_shared_pages(wave):
+    async def serve(q: Q) -> None:
+        q.page['f'] = ui.form_card(box='1 1 2 2', items=pack([ui.text('packed items')]))
+        await q.page.save()
+
+    wave.listen('/packed', serve, 'multicast')
+    a = WaveSocket(wave.server)
+    a.hello()
+    a.send('+ /packed ')
+    a.recv_until(lambda d: 'd' in d)
+    late = WaveSocket(wave.server)  # the shared page (with packed items) is stored and sent whole
+    late.hello()
+    late.send('+ /packed ')
+    doc = late.recv_until(lambda d: 'p' in d)
+    assert doc['p']['c']['f']['d']['items'].startswith('data:')
+
+
+def test_state_checkpoint_survives_a_restart(tmp_path, monkeypatch):
+    monkeypatch.setenv('H2O_WAVE_CHECKPOINT_DIR', str(tmp_path / 'ckpt'))
+
+    async def visits(q: Q) -> None:
+        q.app.visits = (q.app.visits or 0) + 1
+        q.user.mine = (q.user.mine or 0) + 1
+        q.client.gone = True
+        q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'v={q.app.visits}')
+        await q.page.save()
+
+    first = ServerThread()
+    app = first.listen('/v', visits)
+    s = WaveSocket(first.server)
+    s.hello()
+    s.send('+ /v ')
+    s.recv_until(lambda d: 'd' in d)
+    first.stop()  # shutdown checkpoints q.app and q.user
+    second = ServerThread()
+    try:
+        again = second.listen('/v', visits)
+        wait_for(lambda: again.state.app.visits == 1, what='q.app restored')
+        assert again.state.users['anon'].mine == 1 and again.state.clients == {}
+        assert app is not again
+    finally:
+        second.stop()
+
+
+def test_browser_reconnects_after_server_restart_on_the_same_port(browser, tmp_path):
+    async def serve(q: Q) -> None:
+        q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'hello {q.client_id[:4]}')
+        await q.page.save()
+
+    first = ServerThread(secret='same-secret-both-times')
+    port = first.server.port
+    app = first.listen('/r', serve)
+    page = browser.new_page()
+    try:
+        page.goto(app.url)
+        page.wait_for_selector('text=hello')
+        first.stop()  # the server goes away; the tab shows "Disconnected" and keeps retrying
+        restarted = ServerThread(port, secret='same-secret-both-times')  # e.g. WAVE_JUPYTER_SECRET kept
+        try:
+            restarted.listen('/r', serve)
+            wait_for(lambda: restarted.server.broker.clients, timeout=40, what='the tab to reconnect')
+            new_id = next(iter(restarted.server.broker.clients))
+            page.wait_for_selector(f'text=hello {new_id[:4]}', timeout=20_000)  # the page came back
+        finally:
+            restarted.stop()
+    finally:
+        page.close()

@@ -1,0 +1,193 @@
+"""The JupyterLab preview panel (labextension/src/manager.ts, preview.ts, channel.ts) in a real JupyterLab, driven in
+headless Chromium: an app started by a cell, opened beside the notebook from the toolbar, clicked, hot-swapped,
+picked among several, and followed through a kernel restart."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_server import JupyterServer
+from test_jupyterlab import run_cell
+
+REPO = Path(__file__).resolve().parent.parent
+BUILT = REPO / 'wave_jupyter' / 'labextension'
+
+SERVE = '''from h2o_wave import ui
+from wave_jupyter import Q, apps, listen
+
+async def serve(q: Q):
+    q.client.n = (q.client.n or 0) + (1 if q.args.go else 0)
+    q.page['f'] = ui.form_card(box='1 1 3 3', items=[ui.button(name='go', label=f'n={q.client.n} VERSION')])
+    await q.page.save()
+'''
+
+CELLS = [
+    SERVE.replace('VERSION', 'v1'),                                       # 0: imports wave_jupyter: the comm opens
+    "demo = listen('/demo', serve)",                                       # 1: starts the app (no output)
+    "q = apps['/demo'].last_query\nq.args.go, q.client.n",                 # 2: sees the click in the preview
+    SERVE.replace('VERSION', 'v2'),                                       # 3: re-defines serve: hot swap
+    "async def other(q: Q):\n    q.page['m'] = ui.markdown_card(box='1 1 2 2', title='OTHER', content='')\n"
+    "    await q.page.save()\n\nsecond = listen('/other', other)",        # 4: a second app
+    'import time\ntime.sleep(2)',                                         # 5: keeps the kernel busy
+]
+
+FRAME = '.wave-jupyter-preview-frame'
+MESSAGE = '.wave-jupyter-preview-message'
+
+
+class LabServer(JupyterServer):
+    """JupyterLab with `window.jupyterapp`, and the extension as built in this checkout (when it is built)."""
+
+    def __init__(self, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        config = root / '.jupyter'
+        config.mkdir(parents=True, exist_ok=True)
+        (config / 'jupyter_lab_config.json').write_text(json.dumps({'LabApp': {'expose_app_in_browser': True}}))
+        if (BUILT / 'package.json').exists() and (BUILT / 'static').is_dir():
+            # JUPYTER_PATH comes first: the page loads what `npm run build` made, even if the installed copy is older.
+            extensions = root / '.jupyter-path' / 'labextensions'
+            extensions.mkdir(parents=True)
+            (extensions / 'wave-jupyter').symlink_to(BUILT, target_is_directory=True)
+            monkeypatch.setenv('JUPYTER_PATH', str(root / '.jupyter-path'))
+        super().__init__(root, app='lab')
+
+
+def notebook(root: Path) -> str:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(nb, root / 'preview.ipynb')
+    return 'preview.ipynb'
+
+
+def output_text(page, index: int) -> str:
+    return page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea').inner_text()
+
+
+def preview_of(page, route: str):
+    """The preview panel of ``route`` (its toolbar names the route)."""
+    return page.locator('.wave-jupyter-preview-panel').filter(
+        has=page.locator('.wave-jupyter-preview-route', has_text=route))
+
+
+def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
+    server = LabServer(tmp_path, monkeypatch)
+    ctx = browser.new_context(viewport={'width': 1600, 'height': 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    shots = str(tmp_path / 'preview')
+    try:
+        page.goto(f'{server.url}lab/tree/{notebook(tmp_path)}?token={server.token}')
+        page.wait_for_selector('.jp-Notebook .jp-Cell')
+        button = page.locator('.jp-NotebookPanel-toolbar .wave-jupyter-preview-button')
+        button.wait_for()
+
+        # The commands are in the palette.
+        labels = page.evaluate('''() => ['wave-jupyter:open-preview', 'wave-jupyter:open-in-browser',
+            'wave-jupyter:reload-preview'].map(id => window.jupyterapp.commands.label(id))''')
+        assert labels == ['Wave: open app in preview panel', 'Wave: open app in a browser tab', 'Wave: reload preview']
+
+        run_cell(page, 0)
+        run_cell(page, 1)
+
+        # The real toolbar button opens the only app beside the notebook.
+        button.click()
+        panel = preview_of(page, '/demo')
+        panel.wait_for()
+        app = panel.frame_locator(FRAME)
+        app.locator('text=n=0 v1').wait_for()
+        box, notebook_box = panel.bounding_box(), page.locator('.jp-NotebookPanel').bounding_box()
+        assert box['x'] >= notebook_box['x'] + notebook_box['width'] - 5, 'split right of the notebook'
+        assert panel.locator('.wave-jupyter-preview-status').inner_text() == 'live'
+
+        # A click in the preview is an event the next cell sees.
+        app.locator('[data-test=go]').click()
+        app.locator('text=n=1 v1').wait_for()
+        page.screenshot(path=f'{shots}-clicked.png')
+        run_cell(page, 2)
+        assert '(True, 1)' in output_text(page, 2)
+
+        # Re-defining serve hot-swaps it: the preview reloads and shows the new handler's output.
+        generation = panel.locator(FRAME).get_attribute('data-generation')
+        run_cell(page, 3)
+        page.wait_for_function(
+            '([sel, g]) => document.querySelector(sel)?.dataset.generation !== g', arg=[FRAME, generation])
+        app.locator('text=/n=\\d v2/').wait_for()
+        page.screenshot(path=f'{shots}-swapped.png')
+
+        # A long cell: the panel says the kernel is busy (the app cannot answer meanwhile), then live again.
+        status = panel.locator('.wave-jupyter-preview-status')
+        page.locator('.jp-Notebook .jp-Cell').nth(5).locator('.jp-InputPrompt').click()
+        page.keyboard.press('Shift+Enter')
+        page.wait_for_function('el => el.dataset.status === "kernel busy"', arg=status.element_handle())
+        page.wait_for_function('el => el.dataset.status === "live"', arg=status.element_handle())
+
+        # Two apps: the user picks the route.
+        run_cell(page, 4)
+        button.click()
+        dialog = page.locator('.jp-Dialog')
+        dialog.wait_for()
+        options = dialog.locator('select option').all_inner_texts()
+        assert sorted(options) == ['/demo', '/other'] and options[0] == '/other', options  # the latest first
+        dialog.locator('select').select_option('/other')
+        dialog.locator('.jp-mod-accept').click()
+        preview_of(page, '/other').frame_locator(FRAME).locator('text=OTHER').wait_for()
+        # ... in a tab beside the first preview, not in another split; back to /demo's tab.
+        page.locator('.lm-TabBar-tab', has_text='Wave /demo').click()
+        panel.wait_for()
+
+        # The reload command (through the app object, as a key binding would) loads the app again.
+        page.evaluate('''() => document.querySelectorAll(".wave-jupyter-preview-frame").forEach(f =>
+            f.addEventListener("load", () => { f.dataset.loads = String(Number(f.dataset.loads ?? 0) + 1); }))''')
+        assert page.evaluate('() => window.jupyterapp.commands.execute("wave-jupyter:reload-preview")') >= 1
+        page.wait_for_function('f => f.dataset.loads >= 1', arg=panel.locator(FRAME).element_handle())
+        app.locator('text=/n=\\d v2/').wait_for()
+
+        # Restarting the kernel: the preview says so instead of a frozen frame.
+        page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name=restart] button, '
+                     '.jp-NotebookPanel-toolbar [data-jp-item-name=restart]').first.click()
+        page.locator('.jp-Dialog .jp-mod-accept').click()
+        message = panel.locator(MESSAGE)
+        message.wait_for()
+        page.wait_for_function(
+            '() => /restarted/.test(document.querySelector(".wave-jupyter-preview-message")?.innerText ?? "")')
+        assert re.search(r're-run the cell', message.inner_text(), re.I)
+        assert panel.locator(FRAME).count() == 0
+        page.screenshot(path=f'{shots}-restarted.png')
+
+        # Starting the app again brings the preview back, on the new kernel's server.
+        run_cell(page, 0)
+        run_cell(page, 1)
+        app.locator('text=n=0 v1').wait_for()
+        assert panel.locator('.wave-jupyter-preview-status').inner_text() == 'live'
+        page.screenshot(path=f'{shots}-recovered.png')
+
+        # A page reload (settings now: open automatically, below the notebook): the front end opens the comm itself.
+        settings = tmp_path / '.jupyter' / 'lab' / 'user-settings' / 'wave-jupyter' / 'plugin.jupyterlab-settings'
+        settings.parent.mkdir(parents=True, exist_ok=True)
+        settings.write_text(json.dumps({'autoOpenPreview': True, 'previewPosition': 'split-bottom'}))
+        page.on('dialog', lambda d: d.accept())
+        page.reload()
+        page.wait_for_selector('.jp-Notebook .jp-Cell')
+        button.wait_for()
+        assert page.locator('.wave-jupyter-preview-panel').count() == 0
+        run_cell(page, 4)  # a new app: its preview opens by itself, below the notebook
+        other = preview_of(page, '/other')
+        other.frame_locator(FRAME).locator('text=OTHER').wait_for()
+        box, notebook_box = other.bounding_box(), page.locator('.jp-NotebookPanel').bounding_box()
+        assert box['y'] >= notebook_box['y'] + notebook_box['height'] - 5, 'split below the notebook'
+        button.click()  # /demo kept running through the reload: picked, it opens in a tab beside /other
+        dialog.wait_for()
+        dialog.locator('select').select_option('/demo')
+        dialog.locator('.jp-mod-accept').click()
+        preview_of(page, '/demo').frame_locator(FRAME).locator('text=n=0 v1').wait_for()
+        page.screenshot(path=f'{shots}-reloaded.png')
+    except Exception:
+        page.screenshot(path=f'{shots}-failed.png')
+        print(server.log_text()[-3000:])
+        raise
+    finally:
+        ctx.close()
+        server.stop()
