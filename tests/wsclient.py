@@ -21,7 +21,8 @@ class WaveSocket:
             headers['Cookie'] = f'{server.cookie}={secret}'
         if origin == 'same':
             origin = f'http://127.0.0.1:{server.port}'
-        self.ws: ClientConnection = connect(url, additional_headers=headers, origin=origin, open_timeout=5).__enter__()
+        self.ws: ClientConnection = connect(url, additional_headers=headers, origin=origin, open_timeout=5,
+                                              close_timeout=1).__enter__()
 
     def send(self, text: str) -> None:
         self.ws.send(text)
