@@ -187,3 +187,21 @@ def test_browser_reconnects_after_server_restart_on_the_same_port(browser, tmp_p
             restarted.stop()
     finally:
         page.close()
+
+
+def test_many_rapid_reconnects_keep_one_client_and_every_event(wave):
+    app = wave.listen('/e', echo)
+    first = WaveSocket(wave.server)
+    cid = first.hello()
+    first.send('+ /e ')
+    first.recv_until(lambda d: 'd' in d)
+    sock = first
+    for i in range(50):
+        sock.ws.socket.shutdown(socket.SHUT_RDWR)  # the network drops; the tab comes back at once
+        sock = WaveSocket(wave.server, client_id=cid)
+        sock.send('+ /e ')
+        sock.send(f'@ /e {{"i":{i}}}')
+        sock.recv_until(lambda d, i=i: 'd' in d and f'i={i}' in json.dumps(d))
+    assert list(wave.server.broker.clients) == [cid]
+    time.sleep(wave.server.broker.reconnect_timeout * 2)  # past the grace period of every dropped socket
+    assert list(wave.server.broker.clients) == [cid] and app.state.clients[cid].seen == [None, *range(50)]

@@ -37,6 +37,8 @@ CELLS = [
 
 FRAME = '.wave-jupyter-preview-frame'
 MESSAGE = '.wave-jupyter-preview-message'
+KERNEL_CONNECTED = ('() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel'
+                    '?.connectionStatus === "connected"')
 
 
 class LabServer(JupyterServer):
@@ -89,6 +91,8 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
             'wave-jupyter:reload-preview'].map(id => window.jupyterapp.commands.label(id))''')
         assert labels == ['Wave: open app in preview panel', 'Wave: open app in a browser tab', 'Wave: reload preview']
 
+        # The kernel first (a Shift+Enter before it is connected is dropped, and run_cell then waits to retry).
+        page.wait_for_function(KERNEL_CONNECTED)
         run_cell(page, 0)
         run_cell(page, 1)
 
@@ -172,6 +176,7 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
         page.reload()
         page.wait_for_selector('.jp-Notebook .jp-Cell')
         button.wait_for()
+        page.wait_for_function(KERNEL_CONNECTED)
         assert page.locator('.wave-jupyter-preview-panel').count() == 0
         run_cell(page, 4)  # a new app: its preview opens by itself, below the notebook
         other = preview_of(page, '/other')
