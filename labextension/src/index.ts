@@ -1,21 +1,13 @@
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ICommandPalette, IToolbarWidgetRegistry } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { PreviewManager } from './manager';
+import { IWaveJupyterSettings, settings } from './settings';
 import { MODULE_NAME, MODULE_VERSION } from './version';
 
-/** The settings of `schema/plugin.json` (the preview panel that uses them comes later). */
-export interface IWaveJupyterSettings {
-  autoOpenPreview: boolean;
-  previewPosition: 'split-right' | 'split-bottom' | 'tab';
-}
-
-export const DEFAULT_SETTINGS: IWaveJupyterSettings = {
-  autoOpenPreview: false,
-  previewPosition: 'split-right'
-};
-
-/** The current settings, kept up to date with the settings registry. */
-export const settings: IWaveJupyterSettings = { ...DEFAULT_SETTINGS };
+export { DEFAULT_SETTINGS, settings } from './settings';
+export type { IWaveJupyterSettings } from './settings';
 
 const PLUGIN_ID = 'wave-jupyter:plugin';
 
@@ -61,14 +53,23 @@ async function loadSettings(settingRegistry: ISettingRegistry): Promise<void> {
 }
 
 /**
- * The WaveView widget front end and the (for now unused) app preview settings.
+ * The WaveView widget front end, and the preview panel of the apps of a notebook's kernel with its commands,
+ * palette entries and notebook toolbar button.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
-  description: 'H2O Wave apps in Jupyter: the WaveView widget and the app preview settings.',
+  description: 'H2O Wave apps in Jupyter: the WaveView widget and the app preview panel.',
   autoStart: true,
-  optional: [ISettingRegistry],
-  activate: async (app: JupyterFrontEnd, settingRegistry: ISettingRegistry | null): Promise<void> => {
+  optional: [ISettingRegistry, ICommandPalette, IToolbarWidgetRegistry, ILabShell],
+  activate: async (
+    app: JupyterFrontEnd,
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    toolbarRegistry: IToolbarWidgetRegistry | null,
+    labShell: ILabShell | null
+  ): Promise<void> => {
+    // Commands and the toolbar factory first and synchronously: the notebook toolbar may be built at any time.
+    new PreviewManager(app, settings, { palette, toolbarRegistry, labShell });
     const [widgets] = await Promise.all([
       registerWaveView(app).catch(reason => {
         console.error(`${PLUGIN_ID}: failed to register the WaveView widget`, reason);
