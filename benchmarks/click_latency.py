@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 
+from common import percentile, row, summary  # noqa: F401 - percentile: was defined here
 from playwright.sync_api import sync_playwright
 from stacks import STACKS
 
@@ -30,11 +30,6 @@ CLICK = '''(i) => new Promise((resolve) => {
 })'''
 
 
-def percentile(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
-
-
 def measure(browser, stack, clicks: int, warmup: int = 10) -> list[float]:
     ctx = browser.new_context()
     page = ctx.new_page()
@@ -50,8 +45,23 @@ def measure(browser, stack, clicks: int, warmup: int = 10) -> list[float]:
     return times
 
 
-def summary(xs: list[float]) -> dict:
-    return {'n': len(xs), 'median': statistics.median(xs), 'p90': percentile(xs, 90), 'p99': percentile(xs, 99)}
+def collect(clicks: int) -> dict[str, dict]:
+    results = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS)
+        try:
+            for name, cls in STACKS.items():
+                with cls() as stack:
+                    results[name] = summary(measure(browser, stack, clicks))
+        finally:
+            browser.close()
+    return results
+
+
+def run(quick: bool = False) -> tuple[list[dict], dict]:
+    clicks = 30 if quick else 200
+    results = collect(clicks)
+    return [row('click', f'click -> text in DOM ({clicks} clicks)', 'ms', results)], {'click': results}
 
 
 def main() -> None:
@@ -59,16 +69,7 @@ def main() -> None:
     ap.add_argument('--clicks', type=int, default=200)
     ap.add_argument('--json')
     args = ap.parse_args()
-    results = {}
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_ARGS)
-        for name, cls in STACKS.items():
-            stack = cls()
-            try:
-                results[name] = summary(measure(browser, stack, args.clicks))
-            finally:
-                stack.stop()
-        browser.close()
+    results = collect(args.clicks)
     ours, theirs = results['wave_jupyter'], results['waved']
     print(f'click -> text in DOM, in-page, {args.clicks} clicks each (ms)')
     print(f'{"stack":<14}{"median":>8}{"p90":>8}{"p99":>8}')

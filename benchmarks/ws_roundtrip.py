@@ -9,13 +9,13 @@ import argparse
 import statistics
 import time
 
-from click_latency import percentile
+from common import percentile, row, summary
 from stacks import STACKS
 from websockets.sync.client import connect
 
 
 def measure(stack, n: int, warmup: int = 50) -> list[float]:
-    with connect(stack.ws_url, origin=stack.origin, additional_headers=stack.ws_headers) as ws:
+    with connect(stack.ws_url, origin=stack.origin, additional_headers=stack.ws_headers, close_timeout=0.1) as ws:
         ws.recv()  # client id
         ws.send('+ /demo ')
         ws.recv()  # boot ops
@@ -28,6 +28,15 @@ def measure(stack, n: int, warmup: int = 50) -> list[float]:
             if i >= warmup:
                 times.append((time.perf_counter() - t0) * 1000)
     return times
+
+
+def run(quick: bool = False) -> tuple[list[dict], dict]:
+    n = 300 if quick else 2000
+    results = {}
+    for name, cls in STACKS.items():
+        with cls() as stack:
+            results[name] = summary(measure(stack, n))
+    return [row('ws', f'@ -> d round trip ({n} queries)', 'ms', results)], {'ws': results}
 
 
 def main() -> None:

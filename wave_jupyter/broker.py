@@ -78,6 +78,7 @@ class Broker:
         self.clients: dict[str, Client] = {}
         self.subscribers: dict[str, set[Client]] = {}
         self.apps: dict[str, AppLike] = {}
+        self._pending_clear: dict[str, asyncio.Handle] = {}
         #: Called with a route when an app registers or a script page is first created (the runner prints URLs).
         self.on_new_route: Callable[[str], None] | None = None
 
@@ -181,7 +182,7 @@ class Broker:
         events = args.pop('', None)
         app.submit(client, args, events if isinstance(events, dict) else None)
         if app.mode != UNICAST:
-            self.send_to(app_page_path(app.mode, route, client), protocol.CLEAR)
+            self.clear_soon(app_page_path(app.mode, route, client))
 
     def page_path_of(self, client: Client) -> str | None:
         app = self.apps.get(client.route) if client.route else None
@@ -201,7 +202,21 @@ class Broker:
                 del self.subscribers[path]
         client.subscriptions.discard(path)
 
+    def clear_soon(self, path: str) -> None:
+        """waved's ``{"c":1}`` after a shared-page query, sent with the handler's ops if they come in this loop turn
+        (one frame instead of two, as waved's writer batches them), else on its own."""
+        if path not in self._pending_clear and self.subscribers.get(path):
+            self._pending_clear[path] = asyncio.get_running_loop().call_soon(self._flush_clear, path)
+
+    def _flush_clear(self, path: str) -> None:
+        if self._pending_clear.pop(path, None) is not None:
+            self.send_to(path, protocol.CLEAR)
+
     def send_to(self, path: str, text: str) -> None:
+        pending = self._pending_clear.pop(path, None)
+        if pending is not None:
+            pending.cancel()
+            text = protocol.CLEAR + '\n' + text
         for client in list(self.subscribers.get(path, ())):
             client.send(text)
 
