@@ -9,7 +9,7 @@ import time
 
 from conftest import ServerThread, wait_for
 from h2o_wave import pack, ui
-from wsclient import WaveSocket
+from wsclient import WaveSocket, joined
 
 from wave_jupyter import Q
 
@@ -45,10 +45,7 @@ def test_handler_blocking_the_loop_gets_a_warning_naming_q_run(wave, caplog):
     warnings = []
     app.listeners.append(lambda a, event, data: warnings.append(data) if event == 'blocked' else None)
     with caplog.at_level(logging.WARNING, logger='wave_jupyter'):
-        s = WaveSocket(wave.server)
-        s.hello()
-        s.send('+ /b ')
-        s.recv_until(lambda d: 'd' in d)
+        joined(wave.server, '/b')
         wait_for(lambda: warnings, what='the warning (after the step that sent the page)')
     assert len(warnings) == 1 and 'q.run' in warnings[0] and '/b' in warnings[0]
     assert any('q.run' in r.message for r in caplog.records)
@@ -126,10 +123,7 @@ def test_packed_form_items_in_shared_pages(wave):
         await q.page.save()
 
     wave.listen('/packed', serve, 'multicast')
-    a = WaveSocket(wave.server)
-    a.hello()
-    a.send('+ /packed ')
-    a.recv_until(lambda d: 'd' in d)
+    joined(wave.server, '/packed')
     late = WaveSocket(wave.server)  # the shared page (with packed items) is stored and sent whole
     late.hello()
     late.send('+ /packed ')
@@ -149,10 +143,7 @@ def test_state_checkpoint_survives_a_restart(tmp_path, monkeypatch):
 
     first = ServerThread()
     app = first.listen('/v', visits)
-    s = WaveSocket(first.server)
-    s.hello()
-    s.send('+ /v ')
-    s.recv_until(lambda d: 'd' in d)
+    joined(first.server, '/v')  # one visit
     first.stop()  # shutdown checkpoints q.app and q.user
     second = ServerThread()
     try:

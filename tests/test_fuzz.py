@@ -15,7 +15,7 @@ from conftest import wait_for
 from h2o_wave import ui
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wsclient import WaveSocket
+from wsclient import WaveSocket, joined
 
 from wave_jupyter import Q
 
@@ -77,10 +77,7 @@ def test_fuzzed_frames_on_the_broker(wave, frame):
 @given(batch=st.lists(frames, min_size=50, max_size=50))
 def test_fuzzed_frames_over_websockets_keep_other_clients_served(wave, batch):
     app = wave.server.apps.get('/fz') or wave.listen('/fz', fragile, 'broadcast')
-    watcher = WaveSocket(wave.server)
-    watcher.hello()
-    watcher.send('+ /fz ')
-    watcher.recv_until(lambda d: 'd' in d)
+    watcher = joined(wave.server, '/fz')
     attacker = WaveSocket(wave.server)
     attacker.hello()
     for frame in batch:

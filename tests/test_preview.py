@@ -11,19 +11,11 @@ from pathlib import Path
 import nbformat
 import pytest
 from jupyter_server import JupyterServer
-from test_jupyterlab import run_cell
+from test_jupyterlab import SERVE, run_cell
 
 REPO = Path(__file__).resolve().parent.parent
 BUILT = REPO / 'wave_jupyter' / 'labextension'
 
-SERVE = '''from h2o_wave import ui
-from wave_jupyter import Q, apps, listen
-
-async def serve(q: Q):
-    q.client.n = (q.client.n or 0) + (1 if q.args.go else 0)
-    q.page['f'] = ui.form_card(box='1 1 3 3', items=[ui.button(name='go', label=f'n={q.client.n} VERSION')])
-    await q.page.save()
-'''
 
 CELLS = [
     SERVE.replace('VERSION', 'v1'),                                       # 0: imports wave_jupyter: the comm opens

@@ -9,7 +9,7 @@ import pytest
 from conftest import wait_for
 from h2o_wave import ui
 from websockets.exceptions import ConnectionClosed
-from wsclient import WaveSocket
+from wsclient import WaveSocket, joined
 
 from wave_jupyter import Q
 from wave_jupyter.protocol import ProtocolError, dumps, parse_frame, route_of
@@ -116,10 +116,7 @@ def test_script_page_watch_gets_meta_then_page_or_not_found(wave):
 
 def test_malformed_frames_get_an_answer_and_lose_nothing(wave):
     wave.listen('/demo', hello)
-    good = WaveSocket(wave.server)
-    good.hello()
-    good.send('+ /demo ')
-    good.recv_until(lambda d: 'd' in d)
+    good = joined(wave.server, '/demo')
     bad = WaveSocket(wave.server)
     bad.hello()
     for frame in ['garbage', '@ /demo not-json', '@ /demo [1,2]', '+ /demo', '@ /nowhere {}', '* /demo {"d":[]}',

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from h2o_wave.core import expando_to_dict
-from wsclient import WaveSocket
+from wsclient import WaveSocket, joined
 
 from wave_jupyter import Q
 
@@ -84,10 +84,7 @@ def test_broadcast_session_sends_clear_then_ops_to_every_tab(wave):
         await q.page.save()
 
     wave.listen('/bcast', serve, 'broadcast')
-    a = WaveSocket(wave.server)
-    a.hello()
-    a.send('+ /bcast ')
-    a.recv_until(lambda d: 'd' in d)
+    a = joined(wave.server, '/bcast')
     b = WaveSocket(wave.server)
     b.hello()
     b.send('+ /bcast ')

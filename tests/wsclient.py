@@ -44,3 +44,12 @@ class WaveSocket:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def joined(server: Any, route: str, **options: Any) -> WaveSocket:
+    """A socket that has its client id, watches ``route`` and got the app's first ops."""
+    sock = WaveSocket(server, **options)
+    sock.hello()
+    sock.send(f'+ {route} ')
+    sock.recv_until(lambda d: 'd' in d)
+    return sock
