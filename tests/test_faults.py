@@ -58,11 +58,7 @@ def test_client_dropping_mid_query_loses_nothing_for_others(wave):
         await q.page.save()
 
     app = wave.listen('/s', slow, 'broadcast')
-    a, b = WaveSocket(wave.server), WaveSocket(wave.server)
-    for s in (a, b):
-        s.hello()
-        s.send('+ /s ')
-        s.recv_until(lambda d: 'd' in d)
+    a, b = joined(wave.server, '/s'), joined(wave.server, '/s')
     a.send('@ /s {"i":1}')
     a.close()  # gone while its query runs
     assert b.recv_until(lambda d: 'd' in d and 'done 1' in json.dumps(d))

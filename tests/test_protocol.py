@@ -144,11 +144,7 @@ def test_oversize_frame_closes_only_that_socket(wave):
 
 def test_broadcast_query_clears_pending_args_of_all_subscribers(wave):
     wave.listen('/b', hello, 'broadcast')
-    a, b = WaveSocket(wave.server), WaveSocket(wave.server)
-    for s in (a, b):
-        s.hello()
-        s.send('+ /b ')
-        s.recv_until(lambda d: 'd' in d)
+    a, b = joined(wave.server, '/b'), joined(wave.server, '/b')
     a.send('@ /b {"go":true}')
     assert b.recv_until(lambda d: 'c' in d or 'd' in d)
 
