@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import itertools
 import json
 import string
 
@@ -38,11 +39,12 @@ async def fragile(q: Q) -> None:
     q.app.n = (q.app.n or 0) + 1
     if not isinstance(q.args.x, (int, type(None))):
         raise TypeError(f'wrong type: {q.args.x!r}')  # a handler that trusts its input
-    q.page['c'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'n={q.app.n}')
+    q.page['c'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'n={q.app.n} x={q.args.x}')
     await q.page.save()
 
 
 FUZZED = {'broker': 0, 'websocket': 0, 'http': 0}
+TOKENS = itertools.count(1000)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -83,9 +85,9 @@ def test_fuzzed_frames_over_websockets_keep_other_clients_served(wave, batch):
     for frame in batch:
         attacker.send(frame)
     FUZZED['websocket'] += len(batch)
-    attacker.send('@ /fz {"x":1}')
-    mark = app.state.app.n
-    watcher.recv_until(lambda d: 'd' in d and (app.state.app.n or 0) > (mark or 0))
+    token = next(TOKENS)
+    attacker.send(f'@ /fz {{"x":{token}}}')  # after all the garbage, one good frame: its update must reach the watcher
+    watcher.recv_until(lambda d: f'x={token}' in json.dumps(d), timeout=30)
     wait_for(lambda: not app.tasks, what='no task left running')
     assert wave.server.running
     watcher.close()
