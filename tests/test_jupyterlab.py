@@ -67,17 +67,34 @@ def run_cell(page, index: int, timeout: float = 60) -> None:
             return
 
 
+KERNEL_READY = ('() => { const k = window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel;'
+                ' return k?.connectionStatus === "connected" && k.status === "idle"; }')
+
+
+def wait_for_kernel(page) -> None:
+    """Until the notebook's kernel is connected and idle.
+
+    A cell run earlier makes JupyterLab ask which kernel to start; accepting that replaces the kernel it was already
+    starting, and a widget created in the first moments of the new kernel can then stay at "Loading widget..."
+    (ipywidgets' manager misses its comm): a race of JupyterLab's, not of the app.
+    """
+    page.wait_for_function(KERNEL_READY, timeout=60_000)
+
+
 def output_text(page, index: int) -> str:
     return page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea').inner_text()
 
 
 def drive(page, url: str, shots: str, lifecycle: bool = False) -> None:
+    console: list[str] = []
+    page.on('console', lambda m: console.append(f'{m.type}: {m.text}'))
     try:
         _drive(page, url, shots)
         if lifecycle:
             _lifecycle(page, shots)
     except Exception:
         page.screenshot(path=f'{shots}-failed.png')
+        print('browser console:', *console[-60:], sep='\n  ')
         raise
 
 
@@ -85,6 +102,7 @@ def _drive(page, url: str, shots: str) -> None:
     page.set_default_timeout(30_000)
     page.goto(url)
     page.wait_for_selector('.jp-Notebook .jp-Cell')
+    wait_for_kernel(page)
     run_cell(page, 0)
     run_cell(page, 1)
     app = page.frame_locator('.jp-Notebook .jp-Cell >> nth=1 >> iframe')
@@ -130,17 +148,23 @@ def test_jupyterlab_output_cell_app_click_state_and_hot_swap(browser, tmp_path, 
         name = notebook(tmp_path)
         drive(ctx.new_page(), f'{server.url}lab/tree/{name}?token={server.token}',
               str(tmp_path / f'lab{base_url.replace("/", "_")}'), lifecycle=base_url == '/')
+    except Exception:
+        print(server.log_text()[-3000:])
+        raise
     finally:
         ctx.close()
         server.stop()
 
 
 def test_notebook7_renders_the_same_output(browser, tmp_path):
-    server = JupyterServer(tmp_path, app='notebook')
+    server = JupyterServer(tmp_path, app='notebook', extra_args=('--JupyterNotebookApp.expose_app_in_browser=True',))
     ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
     try:
         name = notebook(tmp_path)
         drive(ctx.new_page(), f'{server.url}notebooks/{name}?token={server.token}', str(tmp_path / 'nb7'))
+    except Exception:
+        print(server.log_text()[-3000:])
+        raise
     finally:
         ctx.close()
         server.stop()

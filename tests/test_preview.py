@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import wait_for
 from jupyter_server import JupyterServer
-from test_jupyterlab import SERVE, run_cell
+from test_jupyterlab import SERVE, run_cell, wait_for_kernel
 
 REPO = Path(__file__).resolve().parent.parent
 BUILT = REPO / 'wave_jupyter' / 'labextension'
@@ -25,12 +27,11 @@ CELLS = [
     "async def other(q: Q):\n    q.page['m'] = ui.markdown_card(box='1 1 2 2', title='OTHER', content='')\n"
     "    await q.page.save()\n\nsecond = listen('/other', other)",        # 4: a second app
     'import time\ntime.sleep(2)',                                         # 5: keeps the kernel busy
+    'from wave_jupyter.jupyter import session\nlen(session._session.channel.comms)',  # 6: open comms in the kernel
 ]
 
 FRAME = '.wave-jupyter-preview-frame'
 MESSAGE = '.wave-jupyter-preview-message'
-KERNEL_CONNECTED = ('() => window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel'
-                    '?.connectionStatus === "connected"')
 
 
 class LabServer(JupyterServer):
@@ -60,6 +61,16 @@ def output_text(page, index: int) -> str:
     return page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea').inner_text()
 
 
+def saved_previews(server: JupyterServer) -> str:
+    """The previews JupyterLab's layout restorer saved in the workspaces (saved a moment after a change)."""
+    request = urllib.request.Request(f'{server.url}lab/api/workspaces',
+                                     headers={'Authorization': f'token {server.token}'})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        workspaces = json.load(response)
+    return json.dumps([v for w in workspaces.get('workspaces', {}).get('values', [])
+                       for k, v in w.get('data', {}).items() if k.startswith('wave-jupyter-preview:')])
+
+
 def preview_of(page, route: str):
     """The preview panel of ``route`` (its toolbar names the route)."""
     return page.locator('.wave-jupyter-preview-panel').filter(
@@ -84,7 +95,7 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
         assert labels == ['Wave: open app in preview panel', 'Wave: open app in a browser tab', 'Wave: reload preview']
 
         # The kernel first (a Shift+Enter before it is connected is dropped, and run_cell then waits to retry).
-        page.wait_for_function(KERNEL_CONNECTED)
+        wait_for_kernel(page)
         run_cell(page, 0)
         run_cell(page, 1)
 
@@ -160,22 +171,43 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
         assert panel.locator('.wave-jupyter-preview-status').inner_text() == 'live'
         page.screenshot(path=f'{shots}-recovered.png')
 
-        # A page reload (settings now: open automatically, below the notebook): the front end opens the comm itself.
+        # A page reload (settings now: open automatically, below the notebook): the front end opens the comm itself,
+        # and the preview of /demo, still running in the kernel, comes back; /other's (not running) does not.
         settings = tmp_path / '.jupyter' / 'lab' / 'user-settings' / 'wave-jupyter' / 'plugin.jupyterlab-settings'
         settings.parent.mkdir(parents=True, exist_ok=True)
         settings.write_text(json.dumps({'autoOpenPreview': True, 'previewPosition': 'split-bottom'}))
         page.on('dialog', lambda d: d.accept())
-        page.reload()
-        page.wait_for_selector('.jp-Notebook .jp-Cell')
-        button.wait_for()
-        page.wait_for_function(KERNEL_CONNECTED)
-        assert page.locator('.wave-jupyter-preview-panel').count() == 0
-        run_cell(page, 4)  # a new app: its preview opens by itself, below the notebook
+
+        def reload() -> None:
+            page.reload()
+            page.wait_for_selector('.jp-Notebook .jp-Cell')
+            button.wait_for()
+            wait_for_kernel(page)
+            preview_of(page, '/demo').frame_locator(FRAME).locator('text=n=0 v1').wait_for()
+
+        wait_for(lambda: '/demo' in saved_previews(server), timeout=20, what='JupyterLab to save the open previews')
+        reload()
+        run_cell(page, 6)
+        assert preview_of(page, '/other').count() == 0
+        page.screenshot(path=f'{shots}-restored.png')
+        comms = int(output_text(page, 6).split()[-1])
+        # Another reload: the page that is gone closed the comm it opened, so the kernel holds no more than before.
+        reload()
+        run_cell(page, 6)
+        assert int(output_text(page, 6).split()[-1]) == comms, 'comms piled up in the kernel across page reloads'
+        assert page.locator('.wave-jupyter-preview-panel').count() == 1
+
+        # /demo's preview closed, a new app: its preview opens by itself, below the notebook; /demo's does not, as it
+        # was running before the page loaded (it is in the snapshot /other's came after).
+        page.locator('.lm-TabBar-tab', has_text='Wave /demo').locator('.lm-TabBar-tabCloseIcon').click()
+        page.wait_for_function('() => !document.querySelector(".wave-jupyter-preview-panel")')
+        run_cell(page, 4)
         other = preview_of(page, '/other')
         other.frame_locator(FRAME).locator('text=OTHER').wait_for()
+        assert page.locator('.wave-jupyter-preview-panel').count() == 1
         box, notebook_box = other.bounding_box(), page.locator('.jp-NotebookPanel').bounding_box()
         assert box['y'] >= notebook_box['y'] + notebook_box['height'] - 5, 'split below the notebook'
-        button.click()  # /demo kept running through the reload: picked, it opens in a tab beside /other
+        button.click()  # /demo kept running through the reloads: picked, it opens in a tab beside /other
         dialog.wait_for()
         dialog.locator('select').select_option('/demo')
         dialog.locator('.jp-mod-accept').click()

@@ -18,6 +18,7 @@ export class AppsChannel implements IDisposable {
     sessionContext.statusChanged.connect(this._onStatus, this);
     sessionContext.connectionStatusChanged.connect(this._onConnectionStatus, this);
     this._attach(sessionContext.session?.kernel ?? null);
+    window.addEventListener('pagehide', this._onPageHide);
   }
 
   /** The apps the kernel runs now (empty until its first snapshot). */
@@ -118,6 +119,8 @@ export class AppsChannel implements IDisposable {
     }
     this._disposed = true;
     clearTimeout(this._busyTimer);
+    window.removeEventListener('pagehide', this._onPageHide);
+    this._closeOwnComm();
     this._detach();
     Signal.clearData(this);
   }
@@ -174,8 +177,9 @@ export class AppsChannel implements IDisposable {
     const changed = this._apps.length > 0 || this._live;
     this._apps = [];
     this._live = false;
-    // Every app of the next kernel process is a new one.
-    this._known = new Set();
+    // Unknown until the next kernel speaks: a kernel that opens the comm itself has just activated wave_jupyter (all
+    // its apps are new); a snapshot this side asked for (a page load, a reconnection) lists apps that were running.
+    this._known = null;
     this._dropComm();
     if (changed) {
       this._changed.emit();
@@ -203,6 +207,28 @@ export class AppsChannel implements IDisposable {
       kernel.removeCommTarget(COMM_TARGET, this._onCommOpen);
     }
   }
+
+  /**
+   * Closes the comm this side opened, so the kernel stops sending to a page that is gone. A comm the kernel opened
+   * is shared by every page of the kernel and stays open.
+   */
+  private _closeOwnComm(): void {
+    const comm = this._comm;
+    if (comm && this._ownComm && !comm.isDisposed) {
+      this._dropComm();
+      try {
+        comm.close();
+      } catch {
+        // The kernel connection is already gone: nothing to tell.
+      }
+    }
+  }
+
+  private _onPageHide = (event: PageTransitionEvent): void => {
+    if (!event.persisted) {
+      this._closeOwnComm();
+    }
+  };
 
   private _dropComm(): void {
     const comm = this._comm;
@@ -271,6 +297,7 @@ export class AppsChannel implements IDisposable {
 
   private _use(comm: Kernel.IComm, openedByKernel: boolean): void {
     this._comm = comm;
+    this._ownComm = !openedByKernel;
     comm.onMsg = msg => {
       if (this._comm === comm) {
         this._receive(msg.content.data, openedByKernel);
@@ -312,6 +339,7 @@ export class AppsChannel implements IDisposable {
 
   private _kernel: Kernel.IKernelConnection | null = null;
   private _comm: Kernel.IComm | null = null;
+  private _ownComm = false;
   private _apps: IAppInfo[] = [];
   private _live = false;
   private _known: Set<string> | null = null;

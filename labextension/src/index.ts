@@ -1,4 +1,4 @@
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, IToolbarWidgetRegistry } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
@@ -60,16 +60,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'H2O Wave apps in Jupyter: the WaveView widget and the app preview panel.',
   autoStart: true,
-  optional: [ISettingRegistry, ICommandPalette, IToolbarWidgetRegistry, ILabShell],
+  optional: [ISettingRegistry, ICommandPalette, IToolbarWidgetRegistry, ILabShell, ILayoutRestorer],
   activate: async (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     toolbarRegistry: IToolbarWidgetRegistry | null,
-    labShell: ILabShell | null
+    labShell: ILabShell | null,
+    restorer: ILayoutRestorer | null
   ): Promise<void> => {
     // Commands and the toolbar factory first and synchronously: the notebook toolbar may be built at any time.
-    new PreviewManager(app, settings, { palette, toolbarRegistry, labShell });
+    new PreviewManager(app, settings, { palette, toolbarRegistry, labShell, restorer });
     const [widgets] = await Promise.all([
       registerWaveView(app).catch(reason => {
         console.error(`${PLUGIN_ID}: failed to register the WaveView widget`, reason);

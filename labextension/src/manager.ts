@@ -2,17 +2,19 @@
  * The preview commands, their palette entries and the notebook toolbar button, and the bookkeeping behind them:
  * one AppsChannel per open notebook, the open preview panels, and the automatic preview when an app starts.
  */
-import { ILabShell, JupyterFrontEnd } from '@jupyterlab/application';
+import { ILabShell, ILayoutRestorer, JupyterFrontEnd } from '@jupyterlab/application';
 import {
   ICommandPalette,
   InputDialog,
   ISessionContext,
   IToolbarWidgetRegistry,
   Notification,
-  ToolbarButton
+  ToolbarButton,
+  WidgetTracker
 } from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { DisposableDelegate } from '@lumino/disposable';
+import { Signal } from '@lumino/signaling';
 import { DockPanel, Widget } from '@lumino/widgets';
 
 import { IAppInfo, pickApp } from './apps';
@@ -24,8 +26,13 @@ import { IWaveJupyterSettings, PreviewPosition } from './settings';
 export const CommandIDs = {
   openPreview: 'wave-jupyter:open-preview',
   openInBrowser: 'wave-jupyter:open-in-browser',
-  reloadPreview: 'wave-jupyter:reload-preview'
+  reloadPreview: 'wave-jupyter:reload-preview',
+  /** Used by the layout restorer after a page load, with `path` (the notebook's) and `route`. */
+  restorePreview: 'wave-jupyter:restore-preview'
 };
+
+/** How long a preview restored after a page load waits for its notebook and its kernel's app. */
+const RESTORE_WAIT_MS = 30_000;
 
 /** The notebook toolbar item's name (see `jupyter.lab.toolbars` in schema/plugin.json). */
 export const TOOLBAR_ITEM = 'wave-preview';
@@ -60,6 +67,7 @@ interface IOptions {
   palette: ICommandPalette | null;
   toolbarRegistry: IToolbarWidgetRegistry | null;
   labShell: ILabShell | null;
+  restorer?: ILayoutRestorer | null;
 }
 
 export class PreviewManager {
@@ -70,6 +78,14 @@ export class PreviewManager {
   ) {
     this._labShell = options.labShell;
     this._addCommands(options.palette);
+    if (options.restorer) {
+      // The open previews come back after a page load, once their notebook's kernel lists the app again.
+      void options.restorer.restore(this._tracker, {
+        command: CommandIDs.restorePreview,
+        args: panel => ({ path: this._previewTargets.get(panel)?.sessionContext.path ?? '', route: panel.content.route }),
+        name: panel => `${this._previewTargets.get(panel)?.sessionContext.path ?? ''}:${panel.content.route}`
+      });
+    }
 
     // A channel for every notebook, so an app started there can open its preview automatically.
     _app.docRegistry.addWidgetExtension(NOTEBOOK_FACTORY, {
@@ -123,6 +139,7 @@ export class PreviewManager {
     panel.id = `wave-jupyter-preview-${++this._count}`;
     this._previews.push(panel);
     this._previewTargets.set(panel, target);
+    void this._tracker.add(panel);
     panel.disposed.connect(() => {
       this._previews = this._previews.filter(p => p !== panel);
       this._previewTargets.delete(panel);
@@ -153,6 +170,42 @@ export class PreviewManager {
       shell.add(panel, 'right', { rank: 1000 });
       shell.activateById(panel.id);
     }
+  }
+
+  /**
+   * Opens the preview of `route` of the notebook at `path` once that notebook is open and its kernel lists the app
+   * (a page load: the notebook and its kernel connection come back on their own time). Resolves to the panel, or
+   * null when the app does not come back in time (the kernel was restarted meanwhile, or the app was stopped).
+   */
+  async restorePreview(path: string, route: string): Promise<AppPreviewPanel | null> {
+    const target = await this._whenTarget(path);
+    if (!target || !(await whenApp(target.channel, route))) {
+      return null;
+    }
+    return this.openPreview(target, route, undefined, true);
+  }
+
+  private _whenTarget(path: string): Promise<ITarget | null> {
+    const find = (): ITarget | null => [...this._targets.values()].find(t => t.sessionContext.path === path) ?? null;
+    const known = find();
+    if (known) {
+      return Promise.resolve(known);
+    }
+    return new Promise(resolve => {
+      const check = (): void => {
+        const target = find();
+        if (target) {
+          done(target);
+        }
+      };
+      const done = (target: ITarget | null): void => {
+        clearTimeout(timer);
+        this._targetAdded.disconnect(check);
+        resolve(target);
+      };
+      const timer = setTimeout(() => done(null), RESTORE_WAIT_MS);
+      this._targetAdded.connect(check);
+    });
   }
 
   /** The app a command acts on: the route asked for, the only app, or the user's choice. */
@@ -204,6 +257,7 @@ export class PreviewManager {
     const channel = new AppsChannel(sessionContext);
     const target: ITarget = { widget, sessionContext, channel };
     this._targets.set(widget, target);
+    this._targetAdded.emit();
     channel.started.connect((_, routes) => {
       if (this._settings.autoOpenPreview) {
         for (const route of routes) {
@@ -287,6 +341,19 @@ export class PreviewManager {
         return panels.length;
       }
     });
+    commands.addCommand(CommandIDs.restorePreview, {
+      label: 'Wave: restore app preview',
+      execute: args => {
+        const path = typeof args.path === 'string' ? args.path : '';
+        const route = routeOf(args);
+        // Not awaited: the page's layout is restored once every restorer command settled, and the kernel may take
+        // a while to answer after a page load. The panel takes its usual place when the app is there.
+        if (path && route) {
+          void this.restorePreview(path, route);
+        }
+        return null;
+      }
+    });
     if (palette) {
       for (const command of [CommandIDs.openPreview, CommandIDs.openInBrowser, CommandIDs.reloadPreview]) {
         palette.addItem({ command, category: 'Wave', args: { isPalette: true } });
@@ -295,9 +362,32 @@ export class PreviewManager {
   }
 
   private _labShell: ILabShell | null;
+  private _tracker = new WidgetTracker<AppPreviewPanel>({ namespace: 'wave-jupyter-preview' });
+  private _targetAdded = new Signal<this, void>(this);
   private _targets = new Map<Widget, ITarget>();
   private _previewTargets = new Map<Widget, ITarget>();
   private _previews: AppPreviewPanel[] = [];
   private _last: ITarget | null = null;
   private _count = 0;
+}
+
+/** Resolves to whether `channel` lists `route` within the restore wait (false at once if the channel goes away). */
+function whenApp(channel: AppsChannel, route: string): Promise<boolean> {
+  if (channel.find(route)) {
+    return Promise.resolve(true);
+  }
+  return new Promise(resolve => {
+    const check = (): void => {
+      if (channel.find(route) || channel.isDisposed) {
+        done();
+      }
+    };
+    const done = (): void => {
+      clearTimeout(timer);
+      channel.changed.disconnect(check);
+      resolve(!channel.isDisposed && channel.find(route) !== undefined);
+    };
+    const timer = setTimeout(done, RESTORE_WAIT_MS);
+    channel.changed.connect(check);
+  });
 }
