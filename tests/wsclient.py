@@ -27,11 +27,11 @@ class WaveSocket:
     def send(self, text: str) -> None:
         self.ws.send(text)
 
-    def recv_docs(self, timeout: float = 5.0) -> list[dict]:
+    def recv_docs(self, timeout: float = 15.0) -> list[dict]:
         """One frame, split into its JSON documents as the UI does."""
         return [json.loads(line) for line in self.ws.recv(timeout=timeout).split('\n')]
 
-    def recv_until(self, predicate: Any, timeout: float = 5.0) -> dict:
+    def recv_until(self, predicate: Any, timeout: float = 15.0) -> dict:
         """Documents until one matches; returns it."""
         while True:
             for doc in self.recv_docs(timeout):
