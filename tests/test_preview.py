@@ -189,6 +189,8 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
         reload()
         run_cell(page, 6)
         assert preview_of(page, '/other').count() == 0
+        # ... and is forgotten, so a later page load does not open it unasked once /other runs again.
+        wait_for(lambda: '/other' not in saved_previews(server), timeout=20, what='the /other preview forgotten')
         page.screenshot(path=f'{shots}-restored.png')
         comms = int(output_text(page, 6).split()[-1])
         # Another reload: the page that is gone closed the comm it opened, so the kernel holds no more than before.

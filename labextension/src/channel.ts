@@ -129,6 +129,11 @@ export class AppsChannel implements IDisposable {
     _: ISessionContext,
     change: { oldValue: Kernel.IKernelConnection | null; newValue: Kernel.IKernelConnection | null }
   ): void {
+    const old = change.oldValue;
+    if (old && !old.isDisposed && old.status !== 'dead') {
+      // Another kernel for this notebook: the old one may run on (another notebook's), so it stops sending here.
+      this._closeOwnComm();
+    }
     this._lose();
     this._attach(change.newValue);
   }
@@ -290,6 +295,8 @@ export class AppsChannel implements IDisposable {
       comm.close();
       return;
     }
+    // The kernel's comm reaches every page: one this page opened is no longer needed.
+    this._closeOwnComm();
     this._dropComm();
     this._use(comm, true);
     this._receive(msg.content.data, true);

@@ -1,6 +1,7 @@
 import { ILabShell, ILayoutRestorer, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { ICommandPalette, IToolbarWidgetRegistry } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 
 import { PreviewManager } from './manager';
 import { IWaveJupyterSettings, settings } from './settings';
@@ -60,17 +61,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'H2O Wave apps in Jupyter: the WaveView widget and the app preview panel.',
   autoStart: true,
-  optional: [ISettingRegistry, ICommandPalette, IToolbarWidgetRegistry, ILabShell, ILayoutRestorer],
+  optional: [ISettingRegistry, ICommandPalette, IToolbarWidgetRegistry, ILabShell, ILayoutRestorer, IStateDB],
   activate: async (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
     toolbarRegistry: IToolbarWidgetRegistry | null,
     labShell: ILabShell | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    state: IStateDB | null
   ): Promise<void> => {
     // Commands and the toolbar factory first and synchronously: the notebook toolbar may be built at any time.
-    new PreviewManager(app, settings, { palette, toolbarRegistry, labShell, restorer });
+    new PreviewManager(app, settings, { palette, toolbarRegistry, labShell, restorer, state });
     const [widgets] = await Promise.all([
       registerWaveView(app).catch(reason => {
         console.error(`${PLUGIN_ID}: failed to register the WaveView widget`, reason);

@@ -13,6 +13,7 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { IStateDB } from '@jupyterlab/statedb';
 import { DisposableDelegate } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import { DockPanel, Widget } from '@lumino/widgets';
@@ -31,8 +32,14 @@ export const CommandIDs = {
   restorePreview: 'wave-jupyter:restore-preview'
 };
 
-/** How long a preview restored after a page load waits for its notebook and its kernel's app. */
-const RESTORE_WAIT_MS = 30_000;
+/** The namespace of the saved previews (the layout restorer's keys are `<namespace>:<path>:<route>`). */
+const TRACKER_NAMESPACE = 'wave-jupyter-preview';
+
+/** How long a preview restored after a page load waits for its notebook to open. */
+const NOTEBOOK_WAIT_MS = 30_000;
+
+/** How long it waits for the kernel's first answer (a cell running at page load holds the answer back). */
+const KERNEL_WAIT_MS = 10 * 60_000;
 
 /** The notebook toolbar item's name (see `jupyter.lab.toolbars` in schema/plugin.json). */
 export const TOOLBAR_ITEM = 'wave-preview';
@@ -68,6 +75,7 @@ interface IOptions {
   toolbarRegistry: IToolbarWidgetRegistry | null;
   labShell: ILabShell | null;
   restorer?: ILayoutRestorer | null;
+  state?: IStateDB | null;
 }
 
 export class PreviewManager {
@@ -77,13 +85,14 @@ export class PreviewManager {
     options: IOptions
   ) {
     this._labShell = options.labShell;
+    this._state = options.state ?? null;
     this._addCommands(options.palette);
     if (options.restorer) {
       // The open previews come back after a page load, once their notebook's kernel lists the app again.
       void options.restorer.restore(this._tracker, {
         command: CommandIDs.restorePreview,
         args: panel => ({ path: this._previewTargets.get(panel)?.sessionContext.path ?? '', route: panel.content.route }),
-        name: panel => `${this._previewTargets.get(panel)?.sessionContext.path ?? ''}:${panel.content.route}`
+        name: panel => savedName(this._previewTargets.get(panel)?.sessionContext.path ?? '', panel.content.route)
       });
     }
 
@@ -179,10 +188,12 @@ export class PreviewManager {
    */
   async restorePreview(path: string, route: string): Promise<AppPreviewPanel | null> {
     const target = await this._whenTarget(path);
-    if (!target || !(await whenApp(target.channel, route))) {
-      return null;
+    const panel = target && (await whenApp(target, route)) ? await this.openPreview(target, route, undefined, true) : null;
+    if (!panel && this._state) {
+      // Not coming back: forget it, so a later page load does not open it unasked once the app runs again.
+      void this._state.remove(`${TRACKER_NAMESPACE}:${savedName(path, route)}`).catch(() => undefined);
     }
-    return this.openPreview(target, route, undefined, true);
+    return panel;
   }
 
   private _whenTarget(path: string): Promise<ITarget | null> {
@@ -203,7 +214,7 @@ export class PreviewManager {
         this._targetAdded.disconnect(check);
         resolve(target);
       };
-      const timer = setTimeout(() => done(null), RESTORE_WAIT_MS);
+      const timer = setTimeout(() => done(null), NOTEBOOK_WAIT_MS);
       this._targetAdded.connect(check);
     });
   }
@@ -258,6 +269,14 @@ export class PreviewManager {
     const target: ITarget = { widget, sessionContext, channel };
     this._targets.set(widget, target);
     this._targetAdded.emit();
+    sessionContext.propertyChanged.connect((_, property) => {
+      if (property === 'path') {
+        // A renamed notebook (e.g. the first save of Untitled.ipynb): its previews are saved under the new path.
+        for (const panel of this._previews.filter(p => this._previewTargets.get(p) === target)) {
+          void this._tracker.save(panel);
+        }
+      }
+    });
     channel.started.connect((_, routes) => {
       if (this._settings.autoOpenPreview) {
         for (const route of routes) {
@@ -362,7 +381,8 @@ export class PreviewManager {
   }
 
   private _labShell: ILabShell | null;
-  private _tracker = new WidgetTracker<AppPreviewPanel>({ namespace: 'wave-jupyter-preview' });
+  private _tracker = new WidgetTracker<AppPreviewPanel>({ namespace: TRACKER_NAMESPACE });
+  private _state: IStateDB | null;
   private _targetAdded = new Signal<this, void>(this);
   private _targets = new Map<Widget, ITarget>();
   private _previewTargets = new Map<Widget, ITarget>();
@@ -371,23 +391,35 @@ export class PreviewManager {
   private _count = 0;
 }
 
-/** Resolves to whether `channel` lists `route` within the restore wait (false at once if the channel goes away). */
-function whenApp(channel: AppsChannel, route: string): Promise<boolean> {
-  if (channel.find(route)) {
-    return Promise.resolve(true);
+/** The name a preview is saved under for the layout restorer. */
+function savedName(path: string, route: string): string {
+  return `${path}:${route}`;
+}
+
+/**
+ * Resolves to whether the kernel of `target` runs `route`: true once a snapshot lists it, false once a snapshot does
+ * not (the app was stopped, or the kernel restarted while the page was away), when the notebook closes, or when the
+ * kernel does not answer for a long while.
+ */
+function whenApp(target: ITarget, route: string): Promise<boolean> {
+  const channel = target.channel;
+  if (channel.live || channel.find(route)) {
+    return Promise.resolve(channel.find(route) !== undefined);
   }
   return new Promise(resolve => {
     const check = (): void => {
-      if (channel.find(route) || channel.isDisposed) {
+      if (channel.live || channel.find(route)) {
         done();
       }
     };
     const done = (): void => {
       clearTimeout(timer);
       channel.changed.disconnect(check);
+      target.widget.disposed.disconnect(done);
       resolve(!channel.isDisposed && channel.find(route) !== undefined);
     };
-    const timer = setTimeout(done, RESTORE_WAIT_MS);
+    const timer = setTimeout(done, KERNEL_WAIT_MS);
     channel.changed.connect(check);
+    target.widget.disposed.connect(done);
   });
 }
