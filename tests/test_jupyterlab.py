@@ -138,33 +138,28 @@ def _lifecycle(page, shots: str) -> None:
     page.screenshot(path=f'{shots}-restarted.png')
 
 
+def drive_server(browser, server: JupyterServer, path: str, shots: str, lifecycle: bool = False) -> None:
+    """``drive`` a page of ``server`` at ``path``; on failure the server's log is printed too; the server stops."""
+    ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
+    try:
+        drive(ctx.new_page(), f'{server.url}{path}?token={server.token}', shots, lifecycle)
+    except Exception:
+        print(server.log_text()[-3000:])
+        raise
+    finally:
+        ctx.close()
+        server.stop()
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize('base_url', ['/', '/user/test/'])
 def test_jupyterlab_output_cell_app_click_state_and_hot_swap(browser, tmp_path, base_url):
     server = JupyterServer(tmp_path, app='lab', base_url=base_url,
                            extra_args=('--LabApp.expose_app_in_browser=True',))
-    ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
-    try:
-        name = notebook(tmp_path)
-        drive(ctx.new_page(), f'{server.url}lab/tree/{name}?token={server.token}',
-              str(tmp_path / f'lab{base_url.replace("/", "_")}'), lifecycle=base_url == '/')
-    except Exception:
-        print(server.log_text()[-3000:])
-        raise
-    finally:
-        ctx.close()
-        server.stop()
+    drive_server(browser, server, f'lab/tree/{notebook(tmp_path)}', str(tmp_path / f'lab{base_url.replace("/", "_")}'),
+                 lifecycle=base_url == '/')
 
 
 def test_notebook7_renders_the_same_output(browser, tmp_path):
     server = JupyterServer(tmp_path, app='notebook', extra_args=('--JupyterNotebookApp.expose_app_in_browser=True',))
-    ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
-    try:
-        name = notebook(tmp_path)
-        drive(ctx.new_page(), f'{server.url}notebooks/{name}?token={server.token}', str(tmp_path / 'nb7'))
-    except Exception:
-        print(server.log_text()[-3000:])
-        raise
-    finally:
-        ctx.close()
-        server.stop()
+    drive_server(browser, server, f'notebooks/{notebook(tmp_path)}', str(tmp_path / 'nb7'))
