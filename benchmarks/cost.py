@@ -35,7 +35,7 @@ async def connect_clients(stack, n: int, batch: int = 50) -> list[wsraw.WSClient
         async def one(booted: list = booted) -> None:
             fut = asyncio.get_running_loop().create_future()
             booted.append(fut)
-            s = await wsraw.connect('127.0.0.1', stack.port, '/_s/', stack.raw_headers,
+            s = await wsraw.connect('127.0.0.1', stack.port, stack.ws_path, stack.raw_headers,
                                     lambda m, f=fut: f.done() or b'"d"' not in m or f.set_result(None))
             s.send(f'+ {stack.route} ')
             socks.append(s)

@@ -36,8 +36,8 @@ TIMEOUT = 10.0  # an update not everywhere after this long counts as lost
 class Audience:
     """N sockets on the broadcast route; knows when every one of them has seen update n."""
 
-    def __init__(self, port: int, route: str, headers: dict[str, str]) -> None:
-        self.port, self.route, self.headers = port, route, headers
+    def __init__(self, port: int, route: str, headers: dict[str, str], ws_path: str = '/_s/') -> None:
+        self.port, self.route, self.headers, self.ws_path = port, route, headers, ws_path
         self.clients: list[wsraw.WSClient] = []
         self.seen: dict[int, int] = {}
         self.waiting: dict[int, asyncio.Future] = {}
@@ -61,7 +61,7 @@ class Audience:
         async def one() -> None:
             for attempt in range(3):  # a loaded 2-core machine sometimes drops a handshake: try again
                 try:
-                    c = await wsraw.connect('127.0.0.1', self.port, '/_s/', self.headers, self.on_message)
+                    c = await wsraw.connect('127.0.0.1', self.port, self.ws_path, self.headers, self.on_message)
                     break
                 except (ConnectionError, asyncio.TimeoutError):
                     if attempt == 2:
@@ -120,7 +120,7 @@ def cpu_self() -> float:
 
 
 async def measure(stack, levels: list[int], count: int, seconds: float) -> dict[int, dict]:
-    aud = Audience(stack.port, stack.route, stack.raw_headers)
+    aud = Audience(stack.port, stack.route, stack.raw_headers, stack.ws_path)
     out = {}
     try:
         for n in levels:
@@ -161,7 +161,7 @@ def run(quick: bool = False) -> tuple[list[dict], dict]:
 
 async def load(target: dict, clients: int, seconds: float, window: int = WINDOW) -> dict:
     """Fan-out load on a server started elsewhere (the kernel scenario): connect, say ``ready``, run, report."""
-    aud = Audience(target['port'], target['route'], target['headers'])
+    aud = Audience(target['port'], target['route'], target['headers'], target.get('ws_path', '/_s/'))
     try:
         await aud.grow(clients)
         print('ready', flush=True)

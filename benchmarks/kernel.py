@@ -27,11 +27,10 @@ import sys
 sys.path.insert(0, {here!r})
 import bcast_app
 from wave_jupyter import listen
-from wave_jupyter.security import cookie_name
 _bench_app = listen('/bcast', bcast_app.serve, mode='broadcast')
 _srv = _bench_app.server
-print('BENCH', {{'port': _srv.port, 'route': '/bcast', 'headers': {{'Origin': f'http://127.0.0.1:{{_srv.port}}',
-      'Cookie': f'{{cookie_name(_srv.port)}}={{_srv.secret}}'}}}})
+print('BENCH', {{'port': _srv.port, 'route': '/bcast', 'ws_path': _srv.root + '_s/',
+      'headers': {{'Origin': f'http://127.0.0.1:{{_srv.port}}'}}}})
 '''
 
 

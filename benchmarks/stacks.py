@@ -83,13 +83,14 @@ class Stack:
     url = ''
     ws_url = ''
     ws_headers: dict = {}
+    ws_path = '/_s/'
     port = 0
     route = '/demo'
     procs: list[subprocess.Popen]
 
     @property
     def raw_headers(self) -> dict[str, str]:
-        """Headers for :mod:`wsraw`: the browser's Origin and, for wave_jupyter, the secret's cookie."""
+        """Headers for :mod:`wsraw`: the browser's Origin."""
         return {'Origin': self.origin, **self.ws_headers}
 
     def pids(self) -> list[int]:
@@ -139,9 +140,9 @@ class WaveJupyter(Stack):
                 raise RuntimeError('wave_jupyter did not start')
         self.procs[0].stdout.close()  # nothing else is read: never let a full pipe block the server
         self.url = line[line.index('http://'):].split()[0]
-        secret = self.url.split('wave_token=')[1]
-        self.ws_url = f'ws://127.0.0.1:{port}/_s/'
-        self.ws_headers = {'Cookie': f'wave_jupyter_{port}={secret}'}
+        secret = self.url.split('/')[3]  # http://127.0.0.1:P/<secret>/route
+        self.ws_path = f'/{secret}/_s/'
+        self.ws_url = f'ws://127.0.0.1:{port}{self.ws_path}'
         self.origin = f'http://127.0.0.1:{port}'
 
 

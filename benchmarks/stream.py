@@ -35,7 +35,7 @@ async def measure(stack, hz: float, seconds: float, clients: int) -> dict:
                 lags.append((now - float(due)) * 1000)
         return on_message
 
-    socks = [await wsraw.connect('127.0.0.1', stack.port, '/_s/', stack.raw_headers, receiver(k))
+    socks = [await wsraw.connect('127.0.0.1', stack.port, stack.ws_path, stack.raw_headers, receiver(k))
              for k in range(clients)]
     for s in socks:
         s.send(f'+ {stack.route} ')

@@ -74,9 +74,9 @@ async def main() -> None:
             line = proc.stdout.readline()
         page_url = line[line.index('http://'):].split()[0]
         port = int(page_url.split(':')[2].split('/')[0])
-        secret = page_url.split('wave_token=')[1]
-        url, origin = f'ws://127.0.0.1:{port}/_s/', f'http://127.0.0.1:{port}'
-        headers = {'Cookie': f'wave_jupyter_{port}={secret}'}
+        secret = page_url.split('/')[3]  # http://127.0.0.1:P/<secret>/route
+        url, origin = f'ws://127.0.0.1:{port}/{secret}/_s/', f'http://127.0.0.1:{port}'
+        headers: dict[str, str] = {}
         start = time.monotonic()
         deadline = start + args.seconds
         lat: list = []

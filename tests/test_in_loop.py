@@ -50,8 +50,7 @@ def _capture(failure: list, func, *args) -> None:
 
 
 async def socket_for(server):
-    return await connect(f'ws://127.0.0.1:{server.port}/_s/', origin=f'http://127.0.0.1:{server.port}',
-                         additional_headers={'Cookie': f'{server.cookie}={server.secret}'})
+    return await connect(f'ws://127.0.0.1:{server.port}{server.root}_s/', origin=f'http://127.0.0.1:{server.port}')
 
 
 async def recv(ws) -> str:
@@ -70,7 +69,7 @@ async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it():
     demo = listen('/demo', counter)
     assert time.perf_counter() - t0 < 1
     assert demo.server.loop is asyncio.get_running_loop()
-    assert demo.server.port != 10101 and demo.url.startswith(f'http://127.0.0.1:{demo.server.port}/demo?wave_token=')
+    assert demo.server.port != 10101 and demo.url == f'http://127.0.0.1:{demo.server.port}/{demo.server.secret}/demo'
     assert apps['/demo'] is demo and demo.route == '/demo' and demo.mode == 'unicast'
     ws = await socket_for(demo.server)
     cid = json.loads(await recv(ws))['i']
@@ -142,8 +141,8 @@ async def test_sync_site_save_in_a_blocking_loop_reaches_browsers_while_it_runs(
     got: list[tuple[float, str]] = []
 
     def browser() -> None:  # a client on another thread, timing what arrives
-        with connect_sync(f'ws://127.0.0.1:{server.port}/_s/', origin=f'http://127.0.0.1:{server.port}',
-                          additional_headers={'Cookie': f'{server.cookie}={server.secret}'}) as ws:
+        with connect_sync(f'ws://127.0.0.1:{server.port}{server.root}_s/',
+                          origin=f'http://127.0.0.1:{server.port}') as ws:
             ws.send('+ /blocking ')
             while not got or 'step 4' not in got[-1][1]:
                 got.append((time.monotonic(), ws.recv(timeout=10)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -21,7 +22,10 @@ def test_notebook_runs_top_to_bottom(path, tmp_path):
     work = tmp_path / path.name
     shutil.copy(path, work)
     nb = nbformat.read(work, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}}).execute()
+    secret = f'notebook-secret-{path.stem}-0123456789'
+    NotebookClient(nb, timeout=120, kernel_name='python3', resources={'metadata': {'path': str(tmp_path)}},
+                   store_widget_state=True).execute(env={**os.environ, 'WAVE_JUPYTER_SECRET': secret})
+    assert secret not in nbformat.writes(nb)  # outputs and saved widget state: nothing a saved notebook shows
     outputs = [o for c in nb.cells if c.cell_type == 'code' for o in c.get('outputs', [])]
     assert not [o for o in outputs if o.get('output_type') == 'error']
     shown = [o for o in outputs if 'application/vnd.jupyter.widget-view+json' in o.get('data', {})]

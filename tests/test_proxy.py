@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import wait_for
 from h2o_wave import ui
 from jupyter_server import JupyterServer
 
@@ -30,19 +31,25 @@ async def counter(q: Q) -> None:
 def test_app_renders_and_works_through_jupyter_server_proxy(wave, jupyter, page, tmp_path):
     app = wave.listen('/demo', counter)
     page.goto(f'{jupyter.url}api/status?token={jupyter.token}')  # log in to Jupyter (its cookie)
-    proxied = f'{jupyter.url}proxy/{wave.server.port}/demo?wave_token={wave.server.secret}'
+    proxied = f'{jupyter.url}proxy/{wave.server.port}/{wave.server.secret}/demo'
     page.goto(proxied)
     page.wait_for_selector('text=n=0')
     prefix = f'/user/test/proxy/{wave.server.port}/'
-    assert page.url.endswith(f'{prefix}demo')  # our redirect came back through the proxy, secret gone
-    assert page.evaluate('document.body.dataset.baseUrl') == prefix
+    assert page.evaluate('document.body.dataset.baseUrl') == f'{prefix}{wave.server.secret}/'
     page.click('[data-test=go]')
     page.wait_for_selector('text=n=1')
     client = app.clients[0]
-    assert client.base_url == prefix and app.last_query.args.go is True
+    assert app.last_query.args.go is True
     src = tmp_path / 'proxied.txt'
     src.write_text('through the proxy')
     page.set_input_files('input[type=file]', str(src))
     page.click('button:has-text("Upload")')
     page.wait_for_selector('text=body=through the proxy')
     assert app.state.clients[client.id].uploaded.startswith(f'{prefix}_f/')
+    assert wave.server.secret not in app.state.clients[client.id].uploaded
+    old = client.conn
+    wave.call(old.close)  # the socket drops: the tab reconnects through the proxy as the same client
+    wait_for(lambda: client.conn is not None and client.conn is not old, what='the tab to reconnect')
+    page.click('[data-test=go]')
+    page.wait_for_selector('text=n=2')
+    assert app.clients == [client]

@@ -16,13 +16,13 @@ def test_upload_download_unload_roundtrip(wave, tmp_path):
     src.write_text('a,b\n1,2\n')
     (url,) = wave.call(site.upload, [str(src)])
     assert url.startswith('/_f/') and url.endswith('/data.csv')
-    assert request(wave.server, 'GET', url, cookie=True)[2] == b'a,b\n1,2\n'
+    assert request(wave.server, 'GET', url)[2] == b'a,b\n1,2\n'
     out = tmp_path / 'out'
     out.mkdir()
     path = wave.call(site.download, url, str(out))
     assert open(path).read() == 'a,b\n1,2\n' and path.endswith('/out/data.csv')
     wave.call(site.unload, url)
-    assert request(wave.server, 'GET', url, cookie=True)[0] == 404
+    assert request(wave.server, 'GET', url)[0] == 404
     with pytest.raises(ServiceError):
         wave.call(site.download, '/elsewhere/x', str(out))
 
@@ -31,7 +31,7 @@ def test_upload_dir_keeps_the_tree(wave, tmp_path):
     (tmp_path / 'd' / 'sub').mkdir(parents=True)
     (tmp_path / 'd' / 'sub' / 'x.txt').write_text('x')
     (url,) = wave.call(AsyncSite(wave.server).upload_dir, str(tmp_path / 'd'))
-    assert request(wave.server, 'GET', f'{url}/sub/x.txt', cookie=True)[2] == b'x'
+    assert request(wave.server, 'GET', f'{url}/sub/x.txt')[2] == b'x'
 
 
 def test_load_returns_the_stored_page_and_drop_empties_it(wave):

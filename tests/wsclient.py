@@ -11,14 +11,11 @@ from websockets.sync.client import ClientConnection, connect
 class WaveSocket:
     def __init__(self, server: Any, client_id: str | None = None, origin: str | None = 'same',
                  secret: str | None = 'right', path: str = '_s/') -> None:
-        url = f'ws://127.0.0.1:{server.port}{server.base_url}{path}'
+        root = server.root if secret == 'right' else f'{server.base_url}{secret}/' if secret else server.base_url
+        url = f'ws://127.0.0.1:{server.port}{root}{path}'
         if client_id:
             url += f'?client-id={client_id}'
-        headers = {}
-        if secret == 'right':
-            headers['Cookie'] = f'{server.cookie}={server.secret}'
-        elif secret:
-            headers['Cookie'] = f'{server.cookie}={secret}'
+        headers: dict[str, str] = {}
         if origin == 'same':
             origin = f'http://127.0.0.1:{server.port}'
         self.ws: ClientConnection = connect(url, additional_headers=headers, origin=origin, open_timeout=5,

@@ -72,7 +72,8 @@ class App:
 
     @property
     def url(self) -> str:
-        """A URL a browser on this machine opens as is (it carries the server's secret)."""
+        """A URL a browser on this machine opens as is. It holds the server's secret in its path: ``repr`` and every
+        table of ours leave it out, so that it never lands in a saved notebook; print it only where that is fine."""
         return self.server.url(self.route)
 
     @property
@@ -259,7 +260,7 @@ class App:
         return self.state.to_dict()
 
     def __repr__(self) -> str:
-        return f'<App {self.route} {self.mode} clients={len(self.clients)} url={self.url}>'
+        return f'<App {self.route} {self.mode} clients={len(self.clients)} port={self.server.port}>'
 
 
 class _Timed:

@@ -141,6 +141,9 @@ class Broker:
         except protocol.ProtocolError as e:
             log.warning('client %s sent a bad frame: %s', client.id, e)
             client.send(protocol.ACK)
+        except Exception:  # a bug of ours must not cost the client its socket or its busy overlay
+            log.exception('client %s: failed to handle a frame', client.id)
+            client.send(protocol.ACK)
 
     def watch(self, client: Client, route: str, hash_: str) -> None:
         if client.watching:
@@ -220,14 +223,15 @@ class Broker:
         for client in list(self.subscribers.get(path, ())):
             client.send(text)
 
-    def patch(self, path: str, raw: str, ops: list | None = None) -> None:
-        """Relay an ops batch verbatim to the page's subscribers and apply it to the stored page."""
+    def patch(self, path: str, raw: str, ops: list | None = None, announce: bool = True) -> None:
+        """Relay an ops batch verbatim to the page's subscribers and apply it to the stored page. A new page is
+        announced (``on_new_route``) if ``announce`` and it belongs to no app or client."""
         if ops is None:
             ops = json.loads(raw)['d']
         new = path not in self.pages
         self.send_to(path, raw)
         self.pages.apply(path, ops)
-        if new and self.on_new_route and not self.is_private_path(path):
+        if new and announce and self.on_new_route and not self.is_private_path(path):
             self.on_new_route(path)
 
     def is_private_path(self, path: str) -> bool:

@@ -55,6 +55,8 @@ def parse_query(data: str) -> dict[str, Any]:
         args = json.loads(data)
     except ValueError as e:
         raise ProtocolError(f'query data is not JSON: {e}') from None
+    except RecursionError:
+        raise ProtocolError('query data is nested too deeply') from None
     if not isinstance(args, dict):
         raise ProtocolError(f'query data must be a JSON object, got {type(args).__name__}')
     return args
@@ -82,9 +84,17 @@ def meta_doc(username: str, editable: bool = False) -> str:
 
 
 def route_of(path: str, base_url: str) -> str:
-    """The route of a frame path: waved's ``"/" + TrimPrefix(path, base)``; paths outside the base stay as they are."""
+    """The route of a frame path: waved's ``"/" + TrimPrefix(path, base)``; paths outside the base stay as they are.
+
+    A base other than ``/`` is also found after a proxy's prefix (``/user/x/proxy/8000`` + base): a WebSocket carries
+    no ``X-Forwarded-Prefix``, and the server's base holds its secret, so it cannot occur by chance.
+    """
     if path.startswith(base_url):
         return '/' + path[len(base_url):]
+    if base_url != '/':
+        at = path.find(base_url)
+        if at > 0:
+            return '/' + path[at + len(base_url):]
     return path
 
 

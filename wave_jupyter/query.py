@@ -55,7 +55,7 @@ class Query:
         self.events = events if events is not None else Expando()
         self.headers = headers or {}
         path = f'/{client_id}' if mode == UNICAST else f'/{auth.subject}' if mode == MULTICAST else route
-        self.page: AsyncPage = site[path]
+        self.page = AsyncPage(site, path, app_page=True)
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
         """Wait without blocking other queries (never ``time.sleep`` in a handler)."""

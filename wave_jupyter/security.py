@@ -1,37 +1,45 @@
 """Who may talk to a server that runs the user's Python on every event: the per-server secret and the Origin rule.
 
-A browser gets the secret once, in the URL we print (``?wave_token=...``); the server trades it for an HttpOnly cookie
-scoped to this server's port and redirects to the clean URL. Programs may send the secret as a query argument, the
-cookie, or an ``Authorization: Bearer`` header.
+The secret lives in the URL's path (``http://127.0.0.1:P/<secret>/demo``), never in a cookie. Browsers send every
+cookie of 127.0.0.1 to every port of it, so a cookie would hand the secret to any other local server the user visits,
+and any other local page could plant one. A path is sent only to the server it names, never leaves the page (the
+pages say ``Referrer-Policy: no-referrer``), and is what the unchanged Wave UI already puts in front of every request
+it makes (``data-base-url``).
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-TOKEN_ARG = 'wave_token'
+#: A base path a browser may load code from: segments of URL path characters, each one non-empty, so never ``//``
+#: (another host), a scheme, a backslash, a control character or a quote.
+_SAFE_PATH = re.compile(r"(?:/[A-Za-z0-9._~%!$&()*+,;=:@-]+)*/?")
 
 
 def new_secret() -> str:
+    """32 URL-safe characters (192 bits)."""
     return secrets.token_urlsafe(24)
 
 
-def cookie_name(port: int) -> str:
-    """Cookies ignore ports, so two servers on one host need two names."""
-    return f'wave_jupyter_{port}'
+def valid_secret(secret: str) -> bool:
+    """A secret must fit in one path segment as is."""
+    return bool(re.fullmatch(r'[A-Za-z0-9_-]{16,128}', secret))
 
 
 def same_secret(given: str | None, secret: str) -> bool:
     return bool(given) and hmac.compare_digest(given.encode(), secret.encode())
 
 
-def bearer(authorization: str | None) -> str | None:
-    if authorization and authorization.lower().startswith('bearer '):
-        return authorization[7:].strip()
-    return None
+def safe_prefix(prefix: str | None) -> str:
+    """A proxy's path prefix (``X-Forwarded-Prefix``) if it is a plain path that starts with exactly one ``/``;
+    anything else (``//host``, ``http:``, ``\\``, control characters) gives ``''``."""
+    if not prefix or not prefix.startswith('/') or not _SAFE_PATH.fullmatch(prefix):
+        return ''
+    return prefix.rstrip('/')
 
 
 def origin_allowed(origin: str, host: str, allowed: Iterable[str] = ()) -> bool:
@@ -49,3 +57,20 @@ def origin_allowed(origin: str, host: str, allowed: Iterable[str] = ()) -> bool:
             return True
     parts = urlsplit(origin)
     return bool(parts.netloc) and parts.netloc.lower() == host.lower()
+
+
+def cross_site_write(method: str, headers: dict[str, str] | object, host: str, allowed: Iterable[str] = ()) -> bool:
+    """A state-changing request (POST, PUT, PATCH, DELETE) that a page of another origin made: a page on another
+    local port is *same-site* with us (ports do not count for sites), so only ``same-origin`` passes."""
+    if method in ('GET', 'HEAD', 'OPTIONS'):
+        return False
+    get = headers.get  # type: ignore[attr-defined]
+    origin = get('Origin')
+    site = get('Sec-Fetch-Site')
+    if site is not None:  # the browser says where the request came from: trust it over a rewritten Host
+        return site not in ('same-origin', 'none') and not (origin and _explicitly_allowed(origin, allowed))
+    return bool(origin) and origin != 'null' and not origin_allowed(origin, host, allowed)
+
+
+def _explicitly_allowed(origin: str, allowed: Iterable[str]) -> bool:
+    return any(origin_allowed(origin, '', [entry]) for entry in allowed)

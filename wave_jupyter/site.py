@@ -113,14 +113,16 @@ class _SiteBase:
 class AsyncPage(PageBase):
     """A page whose ``save()`` reaches every open browser of that page at once."""
 
-    def __init__(self, site: AsyncSite, url: str) -> None:
+    def __init__(self, site: AsyncSite, url: str, app_page: bool = False) -> None:
         self.site = site
+        #: ``q.page``: an app's own page, which is never announced as a page of its own.
+        self.app_page = app_page
         super().__init__(url)
 
     async def save(self) -> None:
         batch = _take_ops(self)
         if batch:
-            self.site.server.publish(self.url, *batch)
+            self.site.server.publish(self.url, *batch, announce=not self.app_page)
 
     async def load(self) -> dict:
         return self.site._load(self.url)

@@ -45,7 +45,7 @@ export class AppPreview extends Widget {
     return this._status;
   }
 
-  /** Loads the app again (the URL carries the token again, so a lost cookie does not matter). */
+  /** Loads the app again. */
   reload(): void {
     void this.channel.refresh();
     const app = this.channel.find(this.route);

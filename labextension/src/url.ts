@@ -2,9 +2,10 @@
  * Where the browser finds a Wave app served by the kernel.
  *
  * The server binds 127.0.0.1 only. A notebook opened on the same machine at base URL '/' over plain http can load
- * the app straight from loopback (keeping the page's own host name, so the cookie the server sets for the token is
- * same-site with the notebook). Anywhere else (a remote or https notebook, a base URL, JupyterHub) the browser can
- * only reach it through jupyter-server-proxy at `{baseUrl}proxy/{port}{route}`.
+ * the app straight from loopback (keeping the page's own host name). Anywhere else (a remote or https notebook, a
+ * base URL, JupyterHub) the browser can only reach it through jupyter-server-proxy at `{baseUrl}proxy/{port}/...`.
+ * Either way the server's secret is the first segment of the path: it is sent to that server only (a cookie would
+ * go to every port of the host).
  */
 
 /** 'auto' picks 'direct' for a local notebook at '/' over http, else 'proxy'. */
@@ -44,13 +45,13 @@ export function isDirect(location: PageLocation, baseUrl: string, mode: UrlMode)
 }
 
 /**
- * The URL of the app at `route` on the server listening on `port`, carrying the server's `token` once.
+ * The URL of the app at `route` on the server listening on `port`, under its secret `token` ('' without one).
  *
  * @param location - the page's location (protocol with its colon, e.g. 'http:', and host name)
  * @param baseUrl - the notebook server's base URL, ending with '/' (`PageConfig.getBaseUrl()`, absolute or a path)
  * @param port - the Wave server's port on 127.0.0.1
  * @param route - the app's route, e.g. '/demo'
- * @param token - the server's secret, traded for a cookie by the first request
+ * @param token - the server's secret, the first segment of every path it serves
  * @param mode - 'auto', 'direct' or 'proxy'
  */
 export function appUrl(
@@ -61,15 +62,17 @@ export function appUrl(
   token: string,
   mode: UrlMode
 ): string {
-  const path = route.startsWith('/') ? route : `/${route}`;
-  const query = `?wave_token=${encodeURIComponent(token)}`;
+  if (!token) {
+    return '';
+  }
+  const path = `/${encodeURIComponent(token)}${route.startsWith('/') ? route : `/${route}`}`;
   if (isDirect(location, baseUrl, mode)) {
     // An IPv6 literal needs its brackets in a URL; window.location.hostname already has them.
     const host = location.hostname.includes(':') && !location.hostname.startsWith('[')
       ? `[${location.hostname}]`
       : location.hostname;
-    return `http://${host}:${port}${path}${query}`;
+    return `http://${host}:${port}${path}`;
   }
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  return `${base}proxy/${port}${path}${query}`;
+  return `${base}proxy/${port}${path}`;
 }

@@ -9,6 +9,7 @@ import { MODULE_NAME, MODULE_VERSION } from './version';
 
 export const STOPPED_MESSAGE = 'This app was stopped. Re-run the cell to start it again.';
 export const KERNEL_GONE_MESSAGE = 'Kernel restarted or dead: re-run the cell to start the app again';
+export const CONNECTING_MESSAGE = 'Connecting to the kernel\u2026';
 
 /** The few members of a Lumino signal this view uses. */
 interface ISignalLike<T> {
@@ -39,11 +40,31 @@ export class WaveViewModel extends DOMWidgetModel {
       _view_module_version: WaveViewModel.view_module_version,
       port: 0,
       route: '/',
-      token: '',
       height: 400,
       url_mode: 'auto',
       status: 'running'
     };
+  }
+
+  /**
+   * The server's secret. Not a synced trait, so it never lands in saved widget state: the model asks the kernel for
+   * it over the widget's comm and keeps it in memory.
+   */
+  token = '';
+
+  initialize(attributes: Backbone.ObjectHash, options: any): void {
+    super.initialize(attributes, options);
+    this.on('msg:custom', this._onCustom, this);
+    if (this.comm_live) {
+      this.send({ type: 'hello' }, {});
+    }
+  }
+
+  private _onCustom(content: { type?: string; token?: unknown }): void {
+    if (content?.type === 'secret' && typeof content.token === 'string') {
+      this.token = content.token;
+      this.trigger('wave:token');
+    }
   }
 
   static serializers: ISerializers = { ...DOMWidgetModel.serializers };
@@ -91,7 +112,7 @@ export class WaveView extends DOMWidgetView {
 
     this.el.append(this._toolbar, this._body);
 
-    this.listenTo(this.model, 'change:port change:route change:token change:url_mode', this._update);
+    this.listenTo(this.model, 'change:port change:route change:url_mode wave:token', this._update);
     this.listenTo(this.model, 'change:height', this._updateHeight);
     this.listenTo(this.model, 'change:status', this._update);
     this.listenTo(this.model, 'comm_live_update', this._onCommLive);
@@ -113,7 +134,7 @@ export class WaveView extends DOMWidgetView {
       PageConfig.getBaseUrl(),
       this.model.get('port'),
       this.model.get('route'),
-      this.model.get('token'),
+      (this.model as WaveViewModel).token,
       (this.model.get('url_mode') || 'auto') as UrlMode
     );
   }
@@ -125,10 +146,10 @@ export class WaveView extends DOMWidgetView {
     this._openLink.href = url;
     const stopped = this.model.get('status') === 'stopped';
     this.el.classList.toggle('wave-jupyter-stopped', stopped);
-    if (this._kernelGone || stopped) {
-      // No frozen (or forever reconnecting) frame: the app is gone.
+    if (this._kernelGone || stopped || !url) {
+      // No frozen (or forever reconnecting) frame: the app is gone, or the kernel has not yet said where it is.
       this._removeFrame();
-      this._showMessage(this._kernelGone ? KERNEL_GONE_MESSAGE : STOPPED_MESSAGE);
+      this._showMessage(this._kernelGone ? KERNEL_GONE_MESSAGE : stopped ? STOPPED_MESSAGE : CONNECTING_MESSAGE);
       return;
     }
     this._hideMessage();
@@ -150,7 +171,6 @@ export class WaveView extends DOMWidgetView {
 
   private _reload(): void {
     if (this._frame) {
-      // The token in the URL is traded for a cookie again, so a reload also works after the cookie was lost.
       this._frame.src = this.url;
     }
   }

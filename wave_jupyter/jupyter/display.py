@@ -33,10 +33,9 @@ def mark_stopped(app: App) -> None:
 
 def fallback_html(app: App) -> str:
     """What a static viewer (nbviewer, GitHub, an exported notebook) shows: no secret, just where the app was."""
-    server = app.server
-    where = f'http://{server.host}:{server.port}{server.base_url}{app.route.lstrip("/")}'
+    where = f'{app.server.host}:{app.server.port}'
     return (f'<div class="wave-jupyter-fallback"><b>H2O Wave app <code>{html.escape(app.route)}</code></b> '
-            f'({html.escape(app.mode)}), served by the kernel at <code>{html.escape(where)}</code>. '
+            f'({html.escape(app.mode)}), served by the kernel on <code>{html.escape(where)}</code>. '
             f'The live view needs a running kernel and the <code>wave-jupyter</code> JupyterLab extension.</div>')
 
 

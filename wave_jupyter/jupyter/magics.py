@@ -106,9 +106,10 @@ class WaveMagics(Magics):
 
     def _status(self, args: list[str]) -> None:
         from ..state import table
-        rows = [(a.route, a.mode, len(a.clients), len(a.history), len(a.errors), a.url) for a in apps.values()]
+        # No URL: it holds the server's secret, and this table is saved with the notebook (apps[route].url has it).
+        rows = [(a.route, a.mode, len(a.clients), len(a.history), len(a.errors), a.server.port) for a in apps.values()]
         from IPython.display import HTML
-        display(HTML(table(['route', 'mode', 'clients', 'queries', 'errors', 'url'], rows, empty='no apps running')))
+        display(HTML(table(['route', 'mode', 'clients', 'queries', 'errors', 'port'], rows, empty='no apps running')))
 
     def _state(self, args: list[str]) -> Any:
         o = _parser('%wave state').parse_args(args)

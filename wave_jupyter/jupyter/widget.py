@@ -28,10 +28,10 @@ class WaveView(ipywidgets.DOMWidget):
     _view_module = Unicode(MODULE).tag(sync=True)
     _view_module_version = Unicode(MODULE_VERSION).tag(sync=True)
 
-    #: Port of the server on 127.0.0.1, the app's route, and the secret the first request trades for a cookie.
+    #: Port of the server on 127.0.0.1 and the app's route. The server's secret is no trait (traits are saved with
+    #: the notebook's widget state): the front end asks for it (``{"type": "hello"}``) and gets it as a message.
     port = Int(0).tag(sync=True)
     route = Unicode('/').tag(sync=True)
-    token = Unicode('').tag(sync=True)
     #: Height of the view in pixels.
     height = Int(400).tag(sync=True)
     #: 'auto' (loopback if the notebook is local at base URL '/', else the proxy), 'direct' or 'proxy'.
@@ -41,5 +41,10 @@ class WaveView(ipywidgets.DOMWidget):
 
     def __init__(self, app: App, height: int = 400, **kwargs: Any) -> None:
         server = app.server
-        super().__init__(port=server.port, route=app.route, token=server.secret, height=height, **kwargs)
+        super().__init__(port=server.port, route=app.route, height=height, **kwargs)
         self.app = app
+        self.on_msg(self._on_front_end)
+
+    def _on_front_end(self, _: Any, content: dict, buffers: list) -> None:
+        if isinstance(content, dict) and content.get('type') == 'hello':
+            self.send({'type': 'secret', 'token': self.app.server.secret})
