@@ -26,9 +26,9 @@ SETUP = '''
 import sys
 sys.path.insert(0, {here!r})
 import bcast_app
-from wave_jupyter import listen
+from wave_jupyter import listen, server_of
 _bench_app = listen('/bcast', bcast_app.serve, mode='broadcast')
-_srv = _bench_app.server
+_srv = server_of(_bench_app)
 print('BENCH', {{'port': _srv.port, 'route': '/bcast', 'ws_path': _srv.root + '_s/',
       'headers': {{'Origin': f'http://127.0.0.1:{{_srv.port}}'}}}})
 '''

@@ -23,7 +23,7 @@ from test_security import multipart, request
 from websockets.sync.client import connect
 from wsclient import WaveSocket, joined
 
-from wave_jupyter import Q
+from wave_jupyter import Q, events
 from wave_jupyter.server import MAX_INDEX_PAGES
 
 
@@ -146,7 +146,7 @@ def test_other_ports_never_receive_or_use_the_secret(wave, context, attacker):
     wait_for(lambda: page.evaluate('window.result') != 'pending', what='the WebSocket attempt')
     assert page.evaluate('window.result') == 'refused'
     assert attacker.seen and not any(secret in json.dumps(h) for _, h in attacker.seen)
-    assert len(app.clients) == 1  # only the user's own tab ever joined
+    assert len(app.tabs) == 1  # only the user's own tab ever joined
 
 
 def test_a_valid_url_wins_over_any_stale_or_planted_cookie(wave, context):
@@ -401,7 +401,7 @@ def test_pending_bytes_reads_tornados_write_buffer():
 
     from tornado.iostream import IOStream
 
-    from wave_jupyter.server import pending_bytes
+    from wave_jupyter.frames import pending_bytes
 
     async def check() -> tuple[int, int]:
         a, b = socket.socketpair()
@@ -540,7 +540,7 @@ def test_malformed_uploads_get_400_with_a_reason_and_leave_nothing(wave, what, b
 
 def test_only_apps_and_script_pages_are_announced(wave):
     announced: list[str] = []
-    wave.server.broker.on_new_route = announced.append
+    wave.server.runtime.events.subscribe(lambda e: announced.append(e.route), events.RouteAdded)
 
     async def serve(q: Q) -> None:
         q.page['c'] = ui.markdown_card(box='1 1 1 1', title='t', content=str(q.events))
@@ -554,7 +554,7 @@ def test_only_apps_and_script_pages_are_announced(wave):
     sock = joined(wave.server, '/demo')
     sock.send('@ /demo {"other": true}')
     wait_for(lambda: '/other' in announced, what='the script page announced')
-    cid = app.clients[0].id
+    cid = app.tabs[0].id
     sock.close()
     wait_for(lambda: cid not in app.state.clients, what='the client to be forgotten (client_disconnect ran)')
     assert announced == ['/demo', '/other']

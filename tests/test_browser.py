@@ -133,14 +133,14 @@ def test_reconnect_after_socket_drop_keeps_client_and_page(wave, page):
     page.goto(app.url)
     page.click('[data-test=inc]')
     wait_for(lambda: label(page) == 'Count=1', what='Count=1')
-    client = app.clients[0]
+    client = app.tabs[0]
     old = client.conn
     wave.call(old.close)  # the server drops the socket; the UI reconnects with its client id
     wait_for(lambda: client.conn is not None and client.conn is not old, what='the tab to reconnect')
     assert label(page) == 'Count=1'
     page.click('[data-test=inc]')
     wait_for(lambda: label(page) == 'Count=2', what='Count=2 after reconnect (q.client kept)')
-    assert [c.id for c in app.clients] == [client.id]
+    assert [c.id for c in app.tabs] == [client.id]
 
 
 def test_realtime_loop_with_sleep_updates_the_browser(wave, page):
@@ -220,7 +220,7 @@ def test_script_pages_from_sync_site_and_q_site_reach_browsers(wave, browser):
         w.wait_for_selector('text=saved the board')
         board = ctx.new_page()
         board.goto(wave.url('/board'))
-        board.wait_for_selector(f'text=from {app.clients[0].id}')
+        board.wait_for_selector(f'text=from {app.tabs[0].id}')
     finally:
         ctx.close()
 
@@ -248,7 +248,7 @@ def test_disconnect_event_then_client_state_dropped(wave, page):
     app = wave.listen('/bye', serve)
     page.goto(app.url)
     page.wait_for_selector('text=hello')
-    cid = app.clients[0].id
+    cid = app.tabs[0].id
     page.goto('about:blank')
     wait_for(lambda: events == [cid], what='client_disconnect event')
     wait_for(lambda: cid not in app.state.clients, what='q.client dropped')

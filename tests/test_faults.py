@@ -11,7 +11,7 @@ from conftest import ServerThread, wait_for
 from h2o_wave import pack, ui
 from wsclient import WaveSocket, joined
 
-from wave_jupyter import Q
+from wave_jupyter import Q, events
 
 
 async def echo(q: Q) -> None:
@@ -41,9 +41,9 @@ def test_handler_blocking_the_loop_gets_a_warning_naming_q_run(wave, caplog):
         q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content='done')
         await q.page.save()
 
-    app = wave.listen('/b', blocking)
+    wave.listen('/b', blocking)
     warnings = []
-    app.listeners.append(lambda a, event, data: warnings.append(data) if event == 'blocked' else None)
+    wave.server.runtime.events.subscribe(lambda e: warnings.append(e.message), events.LoopBlocked)
     with caplog.at_level(logging.WARNING, logger='wave_jupyter'):
         joined(wave.server, '/b')
         wait_for(lambda: warnings, what='the warning (after the step that sent the page)')
@@ -77,7 +77,7 @@ def test_clients_dropping_during_a_broadcast_to_many(wave):
     for s in socks:
         s.hello()
         s.send('+ /many ')
-    wait_for(lambda: len(app.clients) == 60, what='60 clients')
+    wait_for(lambda: len(app.tabs) == 60, what='60 clients')
     for i, s in enumerate(socks):
         if i % 2:
             s.ws.socket.shutdown(socket.SHUT_RDWR)  # drop abruptly, half of them
@@ -89,28 +89,24 @@ def test_clients_dropping_during_a_broadcast_to_many(wave):
 
 
 def test_too_slow_client_is_closed_visibly_and_others_keep_receiving(wave):
-    from wave_jupyter import server as server_module
-    server_module.MAX_PENDING, old = 256 << 10, server_module.MAX_PENDING
-    try:
-        async def serve(q: Q) -> None:
-            q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content='y' * 256_000 + str(q.args.i))
-            await q.page.save()
+    wave.server.max_pending = 256 << 10
+    async def serve(q: Q) -> None:
+        q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content='y' * 256_000 + str(q.args.i))
+        await q.page.save()
 
-        app = wave.listen('/slow', serve, 'broadcast')
-        stuck = WaveSocket(wave.server)
-        stuck.ws.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        stuck.hello()
-        stuck.send('+ /slow ')
-        fine = WaveSocket(wave.server)
-        fine.hello()
-        fine.send('+ /slow ')
-        wait_for(lambda: len(app.clients) == 2, what='both clients')
-        for i in range(60):  # the stuck client never reads
-            fine.send(f'@ /slow {{"i":{i}}}')
-            fine.recv_until(lambda d, i=i: 'd' in d and d['d'][0]['d']['content'].endswith(f'y{i}'))
-        wait_for(lambda: any(c.conn is None for c in app.clients), what='the stuck client to be closed')
-    finally:
-        server_module.MAX_PENDING = old
+    app = wave.listen('/slow', serve, 'broadcast')
+    stuck = WaveSocket(wave.server)
+    stuck.ws.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.hello()
+    stuck.send('+ /slow ')
+    fine = WaveSocket(wave.server)
+    fine.hello()
+    fine.send('+ /slow ')
+    wait_for(lambda: len(app.tabs) == 2, what='both clients')
+    for i in range(60):  # the stuck client never reads
+        fine.send(f'@ /slow {{"i":{i}}}')
+        fine.recv_until(lambda d, i=i: 'd' in d and d['d'][0]['d']['content'].endswith(f'y{i}'))
+    wait_for(lambda: any(c.conn is None for c in app.tabs), what='the stuck client to be closed')
 
 
 def test_packed_form_items_in_shared_pages(wave):

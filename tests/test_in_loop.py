@@ -13,8 +13,7 @@ from h2o_wave import ui
 from websockets.asyncio.client import connect
 
 from wave_jupyter import Q, app, apps, listen, site
-from wave_jupyter import server as server_module
-from wave_jupyter.server import default_server
+from wave_jupyter.server import current_server, default_server, server_of
 
 
 def in_own_loop(test):
@@ -28,7 +27,7 @@ def in_own_loop(test):
             try:
                 await test()
             finally:
-                srv = server_module._default
+                srv = current_server()
                 if srv is not None:
                     await srv.aclose()
 
@@ -68,10 +67,11 @@ async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it():
     t0 = time.perf_counter()
     demo = listen('/demo', counter)
     assert time.perf_counter() - t0 < 1
-    assert demo.server.loop is asyncio.get_running_loop()
-    assert demo.server.port != 10101 and demo.url == f'http://127.0.0.1:{demo.server.port}/{demo.server.secret}/demo'
+    server = server_of(demo)
+    assert demo.runtime.loop is asyncio.get_running_loop()
+    assert server.port != 10101 and demo.url == f'http://127.0.0.1:{server.port}/{server.secret}/demo'
     assert apps['/demo'] is demo and demo.route == '/demo' and demo.mode == 'unicast'
-    ws = await socket_for(demo.server)
+    ws = await socket_for(server_of(demo))
     cid = json.loads(await recv(ws))['i']
     await ws.send('+ /demo ')
     assert 'n=1' in await recv(ws)
@@ -82,7 +82,7 @@ async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it():
 @in_own_loop
 async def test_relisten_swaps_handler_and_keeps_state():
     demo = listen('/demo', counter)
-    ws = await socket_for(demo.server)
+    ws = await socket_for(server_of(demo))
     cid = json.loads(await recv(ws))['i']
     await ws.send('+ /demo ')
     await recv(ws)
@@ -122,7 +122,7 @@ async def test_app_decorator_mounts_in_a_running_loop():
 @in_own_loop
 async def test_stop_unmounts_and_tabs_reload():
     demo = listen('/demo', counter)
-    ws = await socket_for(demo.server)
+    ws = await socket_for(server_of(demo))
     await recv(ws)
     await ws.send('+ /demo ')
     await recv(ws)
@@ -176,7 +176,7 @@ async def test_swap_cancels_the_old_handlers_running_queries():
             raise
 
     demo = listen('/slow', slow)
-    ws = await socket_for(demo.server)
+    ws = await socket_for(server_of(demo))
     await recv(ws)
     await ws.send('+ /slow ')
     await asyncio.wait_for(started.wait(), 5)

@@ -23,8 +23,8 @@ CELLS = [
     "apps['/demo'].last_query.args.go, apps['/demo'].page()['f']['items'][0]['button']['label']",
     SERVE.replace('VERSION', 'v2'),
     # waits (up to 15 s) for the app's clients to go away, then shows how many are left
-    'import asyncio\nfor _ in range(150):\n    if not apps["/demo"].clients:\n        break\n'
-    '    await asyncio.sleep(0.1)\nlen(apps["/demo"].clients)',
+    'import asyncio\nfor _ in range(150):\n    if not apps["/demo"].tabs:\n        break\n'
+    '    await asyncio.sleep(0.1)\nlen(apps["/demo"].tabs)',
 ]
 
 

@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 
 SERVE = '''
 from h2o_wave import ui
-from wave_jupyter import Q, apps, listen
+from wave_jupyter import Q, apps, listen, server_of
 
 async def serve(q: Q):
     q.client.n = (q.client.n or 0) + 1
@@ -38,7 +38,7 @@ def kernel():
 def demo(kernel):
     kernel.run(SERVE)
     out = kernel.run("listen('/demo', serve)")
-    port, secret = kernel.eval("(apps['/demo'].server.port, apps['/demo'].server.secret)")
+    port, secret = kernel.eval("(server_of(apps['/demo']).port, server_of(apps['/demo']).secret)")
     yield {'out': out, 'port': port, 'secret': secret}
     kernel.run("from wave_jupyter import apps\nfor a in list(apps.values()): a.stop()")
 
@@ -107,7 +107,8 @@ def test_rerunning_the_handler_cell_hot_swaps_on_the_same_socket_and_keeps_state
     kernel.run(SERVE.replace("v1'", "v2'"))  # re-run the cell that defines serve
     tab.recv_text('n=2 v2')  # the open tab re-ran the new handler with its q.client kept
     kernel.run("listen('/demo', serve)")  # re-running the listen cell too
-    assert kernel.eval("len(apps['/demo'].server.listener.sockets), apps['/demo'].server.port") == (1, demo['port'])
+    server = "server_of(apps['/demo'])"
+    assert kernel.eval(f"len({server}.listener.sockets), {server}.port") == (1, demo['port'])
     assert kernel.eval('len(apps)') == 1
 
 
@@ -147,7 +148,7 @@ def test_magics(kernel):
     assert kernel.eval("(apps['/m'].mode, apps['/m'].height)") == ('broadcast', 300)
     status = kernel.run('%wave status')['data'][0]['text/html']
     assert '/m' in status and 'broadcast' in status
-    secret = kernel.eval("apps['/m'].server.secret")
+    secret = kernel.eval("server_of(apps['/m']).secret")
     assert secret not in status and secret not in json.dumps(kernel.run("apps['/m']"))
     cell = kernel.run(textwrap.dedent('''\
         %%wave /cell
@@ -175,7 +176,7 @@ def test_kernel_shutdown_frees_the_port():
     k = Kernel()
     try:
         k.run(SERVE + "\nlisten('/demo', serve)")
-        port = k.eval("apps['/demo'].server.port")
+        port = k.eval("server_of(apps['/demo']).port")
         with socket.create_connection(('127.0.0.1', port), timeout=5):
             pass
     finally:
@@ -204,7 +205,7 @@ def test_wave_run_starts_an_unmodified_file_in_the_kernel(kernel, tmp_path):
     out = kernel.run(f'%load_ext wave_jupyter\nfrom wave_jupyter import apps\n%wave run {path}')
     assert 'Running' in out['stdout']
     wait_for(lambda: kernel.eval("'/filed' in apps"), what='the file app to mount')
-    port, secret = kernel.eval("(apps['/filed'].server.port, apps['/filed'].server.secret)")
+    port, secret = kernel.eval("(server_of(apps['/filed']).port, server_of(apps['/filed']).secret)")
     Tab(port, secret, '/filed').recv_text('served from a file')
     err = kernel.run('%wave run /no/such/file.py', allow_error=True)
     assert 'no such Wave file' in err['stderr'] + (err['error'] or '')
@@ -223,12 +224,12 @@ def test_kernel_restart_leaves_no_orphan_port():
     k = Kernel()
     try:
         k.run(SERVE + "\nlisten('/demo', serve)")
-        old = k.eval("apps['/demo'].server.port")
+        old = k.eval("server_of(apps['/demo']).port")
         k.km.restart_kernel(now=False)
         k.kc.wait_for_ready(timeout=60)
         assert _refused(old)  # nothing listens on the old kernel's port any more
         k.run(SERVE + "\nlisten('/demo', serve)")
-        new = k.eval("apps['/demo'].server.port")
+        new = k.eval("server_of(apps['/demo']).port")
         assert k.eval('len(apps)') == 1 and not _refused(new)
     finally:
         k.shutdown()

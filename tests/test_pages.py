@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from wave_jupyter.pages import Page, PageStore
+from wave_jupyter.pages import PageStore, StoredPage
 
 TRACES = Path(__file__).resolve().parents[1].parent / 'shared' / 'reference' / 'traces'
 OPS_TRACE = TRACES / 'ops_examples.jsonl'
@@ -32,13 +32,13 @@ def _wire(x: object) -> object:
     return json.loads(json.dumps(x))
 
 
-def _page(*ops: dict) -> Page:
-    page = Page()
+def _page(*ops: dict) -> StoredPage:
+    page = StoredPage()
     page.apply(list(ops))
     return page
 
 
-def _buf(page: Page, card: str, index: int = 0) -> dict:
+def _buf(page: StoredPage, card: str, index: int = 0) -> dict:
     """The body of buffer `index` of a card's dump, e.g. {"f": [...], "d": [...], "n": 3}."""
     (body,) = page.dump()['c'][card]['b'][index].values()
     return body
@@ -308,7 +308,7 @@ def test_form_visualization_buffer_and_quirk() -> None:
     assert dumped['d']['~items.1.inline.items.0.visualization.data'] == 1
     assert dumped['d']['items'][0]['visualization']['data'] == {}  # waved's leftover
     assert dumped['b'] == [{'m': {'f': ['a'], 'd': {'r': ['x'], 's': ['y']}}}, {'f': {'f': ['a'], 'd': [None], 'n': 1}}]
-    assert Page.from_dump(_wire(page.dump())).dump() == page.dump()
+    assert StoredPage.from_dump(_wire(page.dump())).dump() == page.dump()
 
 
 def test_invalid_buffer_reference_is_a_plain_attribute() -> None:

@@ -107,7 +107,7 @@ def test_script_page_watch_gets_meta_then_page_or_not_found(wave):
     assert s.recv_docs() == [{'m': {'u': 'anon', 'e': False}}]
     assert s.recv_docs() == [{'e': 'not_found'}]
     ops = [{'k': 'c', 'd': {'view': 'markdown', 'box': '1 1 1 1', 'content': 'v1'}}]
-    wave.call(wave.server.publish, '/static', json.dumps({'d': ops}), ops)
+    wave.call(wave.server.runtime.publish, '/static', json.dumps({'d': ops}), ops)
     t = WaveSocket(wave.server)
     t.hello()
     t.send('+ /static ')

@@ -38,7 +38,7 @@ def test_app_renders_and_works_through_jupyter_server_proxy(wave, jupyter, page,
     assert page.evaluate('document.body.dataset.baseUrl') == f'{prefix}{wave.server.secret}/'
     page.click('[data-test=go]')
     page.wait_for_selector('text=n=1')
-    client = app.clients[0]
+    client = app.tabs[0]
     assert app.last_query.args.go is True
     src = tmp_path / 'proxied.txt'
     src.write_text('through the proxy')
@@ -52,4 +52,4 @@ def test_app_renders_and_works_through_jupyter_server_proxy(wave, jupyter, page,
     wait_for(lambda: client.conn is not None and client.conn is not old, what='the tab to reconnect')
     page.click('[data-test=go]')
     page.wait_for_selector('text=n=2')
-    assert app.clients == [client]
+    assert app.tabs == [client]

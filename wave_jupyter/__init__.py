@@ -11,7 +11,8 @@ from h2o_wave.routing import handle_on, on, run_on
 from .app import App
 from .query import Auth, Q, Query
 from .runner import app, apps, listen, run_file, serve
-from .server import Server, default_server
+from .runtime import Runtime
+from .server import Server, default_server, server_of
 from .site import AsyncPage, AsyncSite, Page, Site, site
 from .state import AppState, Expando
 
@@ -42,7 +43,7 @@ def _activate_in_kernel() -> None:
 _activate_in_kernel()
 
 __all__ = [
-    'App', 'AppState', 'AsyncPage', 'AsyncSite', 'Auth', 'Expando', 'Page', 'Q', 'Query', 'Server', 'Site', 'app',
-    'apps', 'clone_expando', 'copy_expando', 'data', 'default_server', 'expando_to_dict', 'handle_on', 'listen',
-    'load_ipython_extension', 'on', 'pack', 'run_file', 'run_on', 'serve', 'site', 'ui',
+    'App', 'AppState', 'AsyncPage', 'AsyncSite', 'Auth', 'Expando', 'Page', 'Q', 'Query', 'Runtime', 'Server', 'Site',
+    'app', 'apps', 'clone_expando', 'copy_expando', 'data', 'default_server', 'expando_to_dict', 'handle_on', 'listen',
+    'load_ipython_extension', 'on', 'pack', 'run_file', 'run_on', 'serve', 'server_of', 'site', 'ui',
 ]

@@ -11,27 +11,28 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Callable
 from typing import Any, Protocol
 
+from . import events as ev
 from . import protocol
 from .connection import Connection
+from .modes import ANON, UNICAST, page_path
 from .pages import PageStore
 
 log = logging.getLogger('wave_jupyter')
 
-ANON = 'anon'
-UNICAST, MULTICAST, BROADCAST = 'unicast', 'multicast', 'broadcast'
-MODES = (UNICAST, MULTICAST, BROADCAST)
-
 
 class AppLike(Protocol):
+    """What the broker needs of an app: its route and mode, and to be handed queries."""
+
     route: str
     mode: str
 
     def submit(self, client: Client, args: dict, events: dict | None) -> Any: ...
 
     def client_gone(self, client: Client) -> None: ...
+
+    async def shutdown(self) -> None: ...
 
 
 class Client:
@@ -61,33 +62,28 @@ class Client:
         return f'<Client {self.id} {self.route or "-"} {state}>'
 
 
-def app_page_path(mode: str, route: str, client: Client) -> str:
-    """Where ``q.page`` lives: the client's page, the user's page, or the route itself."""
-    if mode == UNICAST:
-        return f'/{client.id}'
-    if mode == MULTICAST:
-        return f'/{client.subject}'
-    return route
+def app_page_path(app: AppLike, client: Client) -> str:
+    return page_path(app.mode, app.route, client.id, client.subject)
 
 
 class Broker:
-    def __init__(self, base_url: str = '/', reconnect_timeout: float = 5.0) -> None:
-        self.base_url = base_url
+    def __init__(self, reconnect_timeout: float = 5.0, events: ev.Hub | None = None) -> None:
         self.reconnect_timeout = reconnect_timeout
+        self.events = events or ev.Hub()
         self.pages = PageStore()
         self.clients: dict[str, Client] = {}
         self.subscribers: dict[str, set[Client]] = {}
         self.apps: dict[str, AppLike] = {}
         self._pending_clear: dict[str, asyncio.Handle] = {}
-        #: Called with a route when an app registers or a script page is first created (the runner prints URLs).
-        self.on_new_route: Callable[[str], None] | None = None
 
     # --- sockets -----------------------------------------------------------------------------------------------
 
     def connect(self, conn: Connection, client_id: str | None, headers: dict[str, list[str]],
-                base_url: str | None = None) -> Client:
-        """A socket opened. A known ``client-id`` takes its client back (state kept); anything else gets a new id."""
-        base_url = base_url or self.base_url
+                base_url: str = '/') -> Client:
+        """A socket opened. A known ``client-id`` takes its client back (state kept); anything else gets a new id.
+
+        ``base_url`` is the prefix of the paths this tab sends (its location's), stripped to find routes.
+        """
         client = self.clients.get(client_id) if client_id else None
         if client is not None:
             client.base_url = base_url
@@ -102,6 +98,7 @@ class Broker:
         client.conn = conn
         self.clients[client.id] = client
         client.send(protocol.client_id_doc(client.id))
+        self.events.emit(ev.ClientJoined(client))
         return client
 
     def disconnected(self, client: Client, conn: Connection) -> None:
@@ -123,6 +120,7 @@ class Broker:
         if app is not None:
             app.client_gone(client)
         self.pages.delete(f'/{client.id}')
+        self.events.emit(ev.ClientLeft(client))
 
     # --- frames from the browser ---------------------------------------------------------------------------------
 
@@ -169,7 +167,7 @@ class Broker:
     def attach(self, client: Client, app: AppLike) -> None:
         """Subscribe a client to its app's page; a shared page that already exists is sent at once."""
         client.route = app.route
-        path = app_page_path(app.mode, app.route, client)
+        path = app_page_path(app, client)
         self.subscribe(client, path)
         if app.mode != UNICAST and path in self.pages:
             client.send(protocol.page_doc(self.pages.dump(path)))
@@ -185,11 +183,11 @@ class Broker:
         events = args.pop('', None)
         app.submit(client, args, events if isinstance(events, dict) else None)
         if app.mode != UNICAST:
-            self.clear_soon(app_page_path(app.mode, route, client))
+            self.clear_soon(app_page_path(app, client))
 
     def page_path_of(self, client: Client) -> str | None:
         app = self.apps.get(client.route) if client.route else None
-        return app_page_path(app.mode, app.route, client) if app else client.route
+        return app_page_path(app, client) if app else client.route
 
     # --- pages ---------------------------------------------------------------------------------------------------
 
@@ -231,8 +229,8 @@ class Broker:
         new = path not in self.pages
         self.send_to(path, raw)
         self.pages.apply(path, ops)
-        if new and announce and self.on_new_route and not self.is_private_path(path):
-            self.on_new_route(path)
+        if new and announce and not self.is_private_path(path):
+            self.events.emit(ev.RouteAdded(path))
 
     def is_private_path(self, path: str) -> bool:
         """Client and subject pages belong to apps; only other paths are pages a browser can open."""
@@ -245,13 +243,13 @@ class Broker:
         """Mount an app; open tabs of that route reload, as with waved's register_app."""
         self.apps[app.route] = app
         self.send_to(app.route, protocol.RESET)
-        if self.on_new_route:
-            self.on_new_route(app.route)
+        self.events.emit(ev.RouteAdded(app.route, app))
 
     def unregister(self, app: AppLike) -> None:
         if self.apps.get(app.route) is app:
             del self.apps[app.route]
             self.send_to(app.route, protocol.RESET)
+            self.events.emit(ev.RouteRemoved(app.route, app))
 
     def reset_route(self, route: str) -> None:
         self.send_to(route, protocol.RESET)

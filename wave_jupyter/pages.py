@@ -23,7 +23,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ['Buffer', 'Card', 'CyclicBuffer', 'FixedBuffer', 'ListBuffer', 'MapBuffer', 'Page', 'PageStore']
+__all__ = ['Buffer', 'Card', 'CyclicBuffer', 'FixedBuffer', 'ListBuffer', 'MapBuffer', 'StoredPage', 'PageStore']
 
 _KEY_SEPARATOR = ' '
 _BUF_PREFIX = '~'
@@ -513,21 +513,21 @@ class Card:
         return {'d': out, 'b': bufs} if bufs else {'d': out}
 
     def to_dict(self) -> dict:
-        """Attributes as plain Python values, buffers expanded (see `Page.to_dict`)."""
+        """Attributes as plain Python values, buffers expanded (see `StoredPage.to_dict`)."""
         return {k: _plain(v) for k, v in self.data.items()}
 
 
 _DROPPED = object()
 
 
-class Page:
+class StoredPage:
     """One Wave page: cards with attributes and data buffers."""
 
     def __init__(self) -> None:
         self.cards: dict[str, Card] = {}
 
     @classmethod
-    def from_dump(cls, dump: Any) -> Page:
+    def from_dump(cls, dump: Any) -> StoredPage:
         """Rebuild a page from a `{"c": {...}}` dump (e.g. a stored snapshot); malformed cards are skipped."""
         page = cls()
         cards = dump.get('c') if isinstance(dump, dict) else None
@@ -603,7 +603,7 @@ class PageStore:
     """All pages of one server, keyed by path ('/demo', '/<client_id>', ...)."""
 
     def __init__(self) -> None:
-        self._pages: dict[str, Page] = {}
+        self._pages: dict[str, StoredPage] = {}
 
     def apply(self, path: str, ops: list[dict]) -> None:
         """Apply an ops batch to the page at path, creating the page on demand (even for an empty batch)."""
@@ -611,15 +611,15 @@ class PageStore:
             return
         page = self._pages.get(path)
         if page is None:
-            page = self._pages[path] = Page()
+            page = self._pages[path] = StoredPage()
         page.apply(ops)
 
-    def load(self, path: str, dump: dict) -> Page:
+    def load(self, path: str, dump: dict) -> StoredPage:
         """Replace the page at path with one rebuilt from a `{"c": ...}` dump."""
-        page = self._pages[path] = Page.from_dump(dump)
+        page = self._pages[path] = StoredPage.from_dump(dump)
         return page
 
-    def get(self, path: str) -> Page | None:
+    def get(self, path: str) -> StoredPage | None:
         return self._pages.get(path)
 
     def dump(self, path: str) -> dict | None:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from .broker import MULTICAST, UNICAST
 from .site import AsyncPage, AsyncSite
 from .state import Expando
 
@@ -41,7 +40,8 @@ class Query:
 
     def __init__(self, site: AsyncSite, mode: str, username: str, client_id: str, route: str, app_state: Expando,
                  user_state: Expando, client_state: Expando, auth: Auth, args: Expando,
-                 events: Expando | None = None, headers: dict[str, list[str]] | None = None) -> None:
+                 events: Expando | None = None, headers: dict[str, list[str]] | None = None,
+                 page_path: str | None = None) -> None:
         self.site = site
         self.mode = mode
         self.username = username
@@ -54,8 +54,8 @@ class Query:
         self.args = args
         self.events = events if events is not None else Expando()
         self.headers = headers or {}
-        path = f'/{client_id}' if mode == UNICAST else f'/{auth.subject}' if mode == MULTICAST else route
-        self.page = AsyncPage(site, path, app_page=True)
+        #: The app's own page (where it lives follows from the mode: :func:`~.modes.page_path`).
+        self.page = AsyncPage(site, page_path or route, app_page=True)
 
     async def sleep(self, delay: float, result: Any = None) -> Any:
         """Wait without blocking other queries (never ``time.sleep`` in a handler)."""

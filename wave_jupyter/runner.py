@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import concurrent.futures
 import importlib
 import os
 import sys
@@ -20,9 +19,9 @@ import traceback
 import types
 from collections.abc import Callable, Iterator, Mapping
 
-from . import server as _server
+from . import events
 from .app import App, Handler
-from .server import DEFAULT_PORT, PORT_ENV, Server, default_server, set_default_server
+from .server import DEFAULT_PORT, PORT_ENV, Server, current_server, default_server, set_default_server
 
 Announce = Callable[[Server, str], None]
 
@@ -31,8 +30,8 @@ class Apps(Mapping[str, App]):
     """``apps['/demo']``: the apps of the default server, by route (a live view, not a copy)."""
 
     def _apps(self) -> dict[str, App]:
-        srv = _server._default
-        return srv.apps if srv is not None and srv.running else {}
+        srv = current_server()
+        return srv.apps if srv is not None else {}
 
     def __getitem__(self, route: str) -> App:
         apps = self._apps()
@@ -54,27 +53,11 @@ class Apps(Mapping[str, App]):
 apps = Apps()
 
 
-def _call_on_loop(srv: Server, func: Callable, *args: object) -> object:
-    """Run ``func`` on the server's loop thread and wait for its result (for callers on other threads)."""
-    if srv._thread == threading.get_ident():
-        return func(*args)
-    done: concurrent.futures.Future = concurrent.futures.Future()
-
-    def call() -> None:
-        try:
-            done.set_result(func(*args))
-        except BaseException as e:  # noqa: BLE001 - handed back to the caller
-            done.set_exception(e)
-
-    srv.loop.call_soon_threadsafe(call)
-    return done.result(timeout=30)
-
-
 def _mount(route: str, handle: Handler, mode: str | None, on_startup: Callable | None,
            on_shutdown: Callable | None, server: Server | None) -> App | None:
-    srv = server or _server._default
+    srv = server or current_server()
     if srv is not None and srv.running:
-        return _call_on_loop(srv, srv.mount, route, handle, mode, on_startup, on_shutdown)  # type: ignore[return-value]
+        return srv.runtime.call(srv.mount, route, handle, mode, on_startup, on_shutdown)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -133,7 +116,7 @@ def serve(setup: Callable[[Server, Callable[[int], None]], object] | None = None
     async def main() -> None:
         srv = Server(port).start()
         set_default_server(srv)
-        srv.broker.on_new_route = lambda route: announce(srv, route)
+        srv.runtime.events.subscribe(lambda e: announce(srv, e.route), events.RouteAdded)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
 

@@ -8,21 +8,28 @@ the hand-off goes through the server's event loop.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from h2o_wave.core import PageBase, ServiceError, marshal
 
-if TYPE_CHECKING:
-    from .server import Server
+from .runtime import Runtime, default_runtime
 
 
 def _take_ops(page: PageBase) -> tuple[str, list] | None:
-    """The ops recorded since the last save, as the wire batch and as objects; clears the page's record."""
+    """The ops recorded since the last save, as the wire batch and as objects; clears the page's record.
+
+    This module is the one place that reads the SDK's private op record (``PageBase._changes``).
+    """
     if not page._changes:
         return None
     ops = list(page._changes)
     page._changes.clear()
     return marshal({'d': ops}), ops
+
+
+def discard_unsaved(page: PageBase) -> None:
+    """Forget the ops recorded since the last save (the error card replaces whatever the handler was building)."""
+    page._changes.clear()
 
 
 class _Cache:
@@ -56,29 +63,27 @@ class _AsyncCache(_Cache):
 
 
 class _SiteBase:
-    def __init__(self, server: Server | None = None) -> None:
-        self._server = server
+    def __init__(self, runtime: Any = None) -> None:
+        """``runtime``: a :class:`~.runtime.Runtime`, or anything that has one (a ``Server``); None for the
+        process's default (started on demand)."""
+        self._runtime: Runtime | None = getattr(runtime, 'runtime', runtime)
 
     @property
-    def server(self) -> Server:
-        """The server this site writes to: the one given, else the process's default server (started on demand)."""
-        if self._server is None:
-            from .server import default_server
-            return default_server()
-        return self._server
+    def runtime(self) -> Runtime:
+        return self._runtime if self._runtime is not None else default_runtime()
 
     def _upload_url(self, relative: str) -> str:
-        return f'{self.server.base_url}_f/{relative}'
+        return f'{self.runtime.base_url}_f/{relative}'
 
     def _upload_path(self, url: str) -> str:
         """``{base}_f/<uuid>/<name>`` as the browser sent it, whatever prefix a proxy put in front."""
         at = url.find('/_f/')
         if not url.startswith('/') or at < 0:
-            raise ServiceError(f'not an upload of this server: {url!r} (expected {self.server.base_url}_f/...)')
+            raise ServiceError(f'not an upload of this server: {url!r} (expected {self.runtime.base_url}_f/...)')
         return url[at + len('/_f/'):]
 
     def _load(self, url: str) -> dict:
-        dump = self.server.broker.pages.dump(url)
+        dump = self.runtime.broker.pages.dump(url)
         if dump is None:
             raise ServiceError(f'Request failed (code=404): no page at {url}')
         return {'p': dump}
@@ -87,15 +92,15 @@ class _SiteBase:
         for f in files:
             if not os.path.isfile(f):
                 raise ValueError(f'{f} is not a file')
-        return [self._upload_url(p) for p in self.server.uploads.copy_in(files)]
+        return [self._upload_url(p) for p in self.runtime.uploads.copy_in(files)]
 
     def _upload_dir(self, directory: str) -> list[str]:
         if not os.path.isdir(directory):
             raise ValueError(f'{directory} is not a directory')
-        return [self._upload_url(self.server.uploads.copy_dir_in(directory))]
+        return [self._upload_url(self.runtime.uploads.copy_dir_in(directory))]
 
     def _download(self, url: str, path: str) -> str:
-        source = self.server.uploads.resolve(self._upload_path(url))
+        source = self.runtime.uploads.resolve(self._upload_path(url))
         path = os.path.abspath(path)
         target = os.path.join(path, os.path.basename(url)) if os.path.isdir(path) else path
         with open(source, 'rb') as src, open(target, 'wb') as dst:
@@ -103,7 +108,7 @@ class _SiteBase:
         return target
 
     def _unload(self, url: str) -> None:
-        self.server.uploads.delete(self._upload_path(url))
+        self.runtime.uploads.delete(self._upload_path(url))
 
     @staticmethod
     def _unsupported(what: str) -> ServiceError:
@@ -122,7 +127,7 @@ class AsyncPage(PageBase):
     async def save(self) -> None:
         batch = _take_ops(self)
         if batch:
-            self.site.server.publish(self.url, *batch, announce=not self.app_page)
+            self.site.runtime.publish(self.url, *batch, announce=not self.app_page)
 
     async def load(self) -> dict:
         return self.site._load(self.url)
@@ -135,11 +140,11 @@ class AsyncSite(_SiteBase):
         return AsyncPage(self, url)
 
     def __delitem__(self, url: str) -> None:
-        self.server.publish(url, marshal({'d': [{}]}), [{}])
+        self.runtime.publish(url, marshal({'d': [{}]}), [{}])
 
     @property
     def cache(self) -> _AsyncCache:
-        return _AsyncCache(self.server.cache)
+        return _AsyncCache(self.runtime.cache)
 
     async def load(self, url: str) -> dict:
         return self._load(url)
@@ -176,7 +181,7 @@ class Page(PageBase):
     def save(self) -> None:
         batch = _take_ops(self)
         if batch:
-            self.site.server.publish_threadsafe(self.url, *batch)
+            self.site.runtime.publish_threadsafe(self.url, *batch)
 
     def load(self) -> dict:
         return self.site.load(self.url)
@@ -189,11 +194,11 @@ class Site(_SiteBase):
         return Page(self, url)
 
     def __delitem__(self, url: str) -> None:
-        self.server.publish_threadsafe(url, marshal({'d': [{}]}), [{}])
+        self.runtime.publish_threadsafe(url, marshal({'d': [{}]}), [{}])
 
     @property
     def cache(self) -> _Cache:
-        return _Cache(self.server.cache)
+        return _Cache(self.runtime.cache)
 
     def load(self, url: str) -> dict:
         return self._load(url)

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from .app import App
-from .pages import Page
+from .pages import StoredPage
 
 
 class VirtualTab:
@@ -20,9 +20,9 @@ class VirtualTab:
     def __init__(self, app: App, hash: str = '') -> None:  # noqa: A002 - the UI's name for it
         self.app = app
         self.frames: list[dict] = []
-        self.page = Page()
+        self.page = StoredPage()
         self.closed = False
-        broker = app.server.broker
+        broker = app.runtime.broker
         self.client = broker.connect(self, None, {'User-Agent': ['wave_jupyter.VirtualTab']})
         broker.receive(self.client, f'+ {app.route} {hash}')
 
@@ -39,12 +39,12 @@ class VirtualTab:
             if 'd' in doc:
                 self.page.apply(doc['d'])
             elif 'p' in doc:
-                self.page = Page.from_dump(doc['p'])
+                self.page = StoredPage.from_dump(doc['p'])
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self.app.server.broker.disconnected(self.client, self)
+            self.app.runtime.broker.disconnected(self.client, self)
 
     # --- what a person does --------------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ class VirtualTab:
             args.setdefault('__wave_submission_name__', name or next(iter(args)))
         start = len(self.frames)
         await self.settle()
-        self.app.server.broker.receive(self.client, f'@ {self.app.route} {json.dumps(args)}')
+        self.app.runtime.broker.receive(self.client, f'@ {self.app.route} {json.dumps(args)}')
         await self.settle()
         return self.frames[start:]
 

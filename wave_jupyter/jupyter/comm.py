@@ -11,19 +11,27 @@ A front end may send ``{"type": "refresh"}`` to get the snapshot again.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
+from .. import events
 from ..runner import apps
-from ..server import Server
+from ..runtime import Runtime
+from ..server import server_of
 
 TARGET = 'wave_jupyter.apps'
+#: What changes the snapshot.
+CHANGES = (events.RouteAdded, events.RouteRemoved, events.AppSwapped, events.AppStopped)
 
 
 def snapshot() -> dict[str, Any]:
-    return {'type': 'apps', 'apps': [{
-        'route': a.route, 'mode': a.mode, 'port': a.server.port, 'token': a.server.secret, 'height': a.height,
-        'generation': a.generation, 'clients': len(a.clients),
-    } for a in apps.values()]}
+    entries = []
+    for a in apps.values():
+        server = server_of(a)
+        entries.append({'route': a.route, 'mode': a.mode, 'port': server.port if server else 0,
+                        'token': server.secret if server else '', 'height': a.height, 'generation': a.generation,
+                        'clients': len(a.tabs)})
+    return {'type': 'apps', 'apps': entries}
 
 
 class AppsChannel:
@@ -32,7 +40,7 @@ class AppsChannel:
     def __init__(self, shell: Any) -> None:
         self.comms: list[Any] = []
         self._last: dict | None = None
-        self._watched: set[int] = set()
+        self._watched: weakref.WeakSet[Runtime] = weakref.WeakSet()
         manager = getattr(getattr(shell, 'kernel', None), 'comm_manager', None)
         if manager is None:  # not in a kernel (a plain IPython terminal)
             return
@@ -49,10 +57,11 @@ class AppsChannel:
         comm.on_msg(lambda msg: comm.send(snapshot()))
         comm.on_close(lambda msg: self.comms.remove(comm) if comm in self.comms else None)
 
-    def watch(self, server: Server) -> None:
-        if id(server) not in self._watched:
-            self._watched.add(id(server))
-            server.watchers.append(lambda _: self.publish())
+    def watch(self, runtime: Runtime) -> None:
+        """Publish whenever ``runtime``'s apps change (once per runtime)."""
+        if runtime not in self._watched:
+            self._watched.add(runtime)
+            runtime.events.subscribe(lambda _: self.publish(), *CHANGES)
 
     def publish(self, force: bool = False) -> None:
         """Send the snapshot to every front end, if it changed."""

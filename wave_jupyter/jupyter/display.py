@@ -4,26 +4,29 @@
 from __future__ import annotations
 
 import html
+import weakref
 from typing import Any
 
 import ipywidgets
 
 from ..app import App
+from ..server import server_of
 from .output import Console
 from .widget import WaveView
 
-_views: dict[int, list[WaveView]] = {}
+#: The open views of each app (closed views are dropped as new ones come; an app that is gone takes its list along).
+_views: weakref.WeakKeyDictionary[App, list[WaveView]] = weakref.WeakKeyDictionary()
 
 
 def view(app: App, height: int | None = None) -> WaveView:
     """A new live view of ``app`` (a new Wave client), ``height`` pixels tall."""
     v = WaveView(app, height=height or app.height)
-    _views.setdefault(id(app), []).append(v)
+    _views[app] = [*views_of(app), v]
     return v
 
 
 def views_of(app: App) -> list[WaveView]:
-    return [v for v in _views.get(id(app), []) if v.comm is not None]
+    return [v for v in _views.get(app, []) if v.comm is not None]
 
 
 def mark_stopped(app: App) -> None:
@@ -33,7 +36,8 @@ def mark_stopped(app: App) -> None:
 
 def fallback_html(app: App) -> str:
     """What a static viewer (nbviewer, GitHub, an exported notebook) shows: no secret, just where the app was."""
-    where = f'{app.server.host}:{app.server.port}'
+    server = server_of(app)
+    where = f'{server.host}:{server.port}' if server else 'no port'
     return (f'<div class="wave-jupyter-fallback"><b>H2O Wave app <code>{html.escape(app.route)}</code></b> '
             f'({html.escape(app.mode)}), served by the kernel on <code>{html.escape(where)}</code>. '
             f'The live view needs a running kernel and the <code>wave-jupyter</code> JupyterLab extension.</div>')

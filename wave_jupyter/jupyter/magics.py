@@ -12,9 +12,9 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from ..broker import MODES
+from ..modes import MODES
 from ..runner import apps, start_file
-from ..server import default_server
+from ..server import default_server, server_of
 from . import display as wave_display
 from .session import activate
 
@@ -107,9 +107,10 @@ class WaveMagics(Magics):
     def _status(self, args: list[str]) -> None:
         from ..state import table
         # No URL: it holds the server's secret, and this table is saved with the notebook (apps[route].url has it).
-        rows = [(a.route, a.mode, len(a.clients), len(a.history), len(a.errors), a.server.port) for a in apps.values()]
+        rows = [(a.route, a.mode, len(a.tabs), len(a.history), len(a.errors), getattr(server_of(a), 'port', None))
+                for a in apps.values()]
         from IPython.display import HTML
-        display(HTML(table(['route', 'mode', 'clients', 'queries', 'errors', 'port'], rows, empty='no apps running')))
+        display(HTML(table(['route', 'mode', 'tabs', 'queries', 'errors', 'port'], rows, empty='no apps running')))
 
     def _state(self, args: list[str]) -> Any:
         o = _parser('%wave state').parse_args(args)
@@ -118,7 +119,7 @@ class WaveMagics(Magics):
     def _logs(self, args: list[str]) -> None:
         o = _parser('%wave logs').parse_args(args)
         app = _app(o.route)
-        print(''.join(app.log) or f'(nothing printed by the {app.route} handler yet)', end='')
+        print(''.join(app.output) or f'(nothing printed by the {app.route} handler yet)', end='')
 
     # --- helpers -------------------------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ class AppAwareStream(io.TextIOBase):
         app = current_app.get()
         if app is None:
             return self._inner.write(text)
-        app.write_log(text)
+        app.write_output(text)
         return len(text)
 
     def flush(self) -> None:

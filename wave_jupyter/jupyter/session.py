@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import weakref
 from typing import Any
 
+from .. import events
 from ..app import App
 from ..runner import apps
-from ..server import default_server
+from ..runtime import Runtime
+from ..server import close_default_server, default_server
 from . import display
 from .comm import AppsChannel
 from .output import Console, route_prints
@@ -26,7 +29,7 @@ class NotebookSession:
         self.consoles: dict[str, Console] = {}
         self._before: dict[str, tuple[App, Any]] = {}
         self._shown: set[str] = set()  # routes whose console this cell already shows
-        self._listening: set[int] = set()
+        self._listening: weakref.WeakSet[Runtime] = weakref.WeakSet()
         self.channel = AppsChannel(shell)
 
     # --- cell hooks ----------------------------------------------------------------------------------------------
@@ -44,8 +47,8 @@ class NotebookSession:
                 show(console.widget)
                 self._shown.add(app.route)
         for app in apps.values():
-            self.listen_to(app)
-            self.channel.watch(app.server)
+            self.listen_to(app.runtime)
+            self.channel.watch(app.runtime)
         self.channel.publish()
 
     def started_in_this_cell(self) -> list[App]:
@@ -69,18 +72,21 @@ class NotebookSession:
         """The error console of the cell that started ``app`` (a fresh one each time that cell runs again)."""
         if app.route not in self.consoles or app in self.started_in_this_cell() and app.route not in self._shown:
             self.consoles[app.route] = Console()
-        self.listen_to(app)
+        self.listen_to(app.runtime)
         return self.consoles[app.route]
 
-    def listen_to(self, app: App) -> None:
-        if id(app) not in self._listening:
-            self._listening.add(id(app))
-            app.listeners.append(self.on_app_event)
+    def listen_to(self, runtime: Runtime) -> None:
+        """Errors to the console of the cell that started the app; stopped apps marked in their views."""
+        if runtime not in self._listening:
+            self._listening.add(runtime)
+            runtime.events.subscribe(self.on_app_event, events.HandlerError, events.AppStopped)
 
-    def on_app_event(self, app: App, event: str, data: Any) -> None:
-        if event == 'error' and app.route in self.consoles:
-            self.consoles[app.route].error(app, data)
-        elif event == 'stopped':
+    def on_app_event(self, event: events.HandlerError | events.AppStopped) -> None:
+        app = event.app
+        if isinstance(event, events.HandlerError):
+            if app.route in self.consoles:
+                self.consoles[app.route].error(app, event.traceback)
+        else:
             display.mark_stopped(app)
 
     def mimebundle(self, app: App, include: Any = None, exclude: Any = None) -> dict:
@@ -102,23 +108,12 @@ def activate(shell: Any) -> NotebookSession:
     shell.events.register('post_run_cell', _session.post_run_cell)
     shell.display_formatter.mimebundle_formatter.for_type(App, _session.mimebundle)
     route_prints()
-    atexit.register(_close_default_server)
+    atexit.register(close_default_server)
     return _session
 
 
 def session() -> NotebookSession | None:
     return _session
-
-
-def _close_default_server() -> None:
-    """Kernel shutdown: stop listening at once so a restarted kernel never finds the port taken."""
-    from .. import server
-    srv = server._default
-    if srv is not None and srv._http is not None:
-        srv._http.stop()
-        for client in list(srv.broker.clients.values()):
-            if client.conn:
-                client.conn.close()
 
 
 __all__ = ['NotebookSession', 'activate', 'session', 'default_server']

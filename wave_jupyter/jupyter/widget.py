@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets
 from traitlets import Int, Unicode
 
+from ..server import server_of
+
 if TYPE_CHECKING:
     from ..app import App
 
@@ -40,11 +42,12 @@ class WaveView(ipywidgets.DOMWidget):
     status = Unicode('running').tag(sync=True)
 
     def __init__(self, app: App, height: int = 400, **kwargs: Any) -> None:
-        server = app.server
-        super().__init__(port=server.port, route=app.route, height=height, **kwargs)
+        server = server_of(app)
+        super().__init__(port=server.port if server else 0, route=app.route, height=height, **kwargs)
         self.app = app
         self.on_msg(self._on_front_end)
 
     def _on_front_end(self, _: Any, content: dict, buffers: list) -> None:
         if isinstance(content, dict) and content.get('type') == 'hello':
-            self.send({'type': 'secret', 'token': self.app.server.secret})
+            server = server_of(self.app)
+            self.send({'type': 'secret', 'token': server.secret if server else ''})

@@ -1,0 +1,196 @@
+"""The tornado request handlers of :class:`~.server.Server`: the Wave UI's document and assets, its ``_s/`` socket,
+``_f/`` uploads and uploaded files. They reach the runtime only through its public methods and the broker's
+:class:`~.connection.Connection` interface.
+
+The secret was checked before a request gets here (:meth:`.Server.check`, as its headers arrived).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from tornado.iostream import StreamClosedError
+from tornado.web import HTTPError, RequestHandler, StaticFileHandler, stream_request_body
+from tornado.websocket import WebSocketHandler
+
+from . import security
+from .frames import pending_bytes, text_frame
+from .uploads import MultipartUpload, UploadError
+
+if TYPE_CHECKING:
+    from .server import Server
+
+log = logging.getLogger('wave_jupyter')
+
+
+class _Guarded:
+    """Hardening headers on every answer; a state-changing request must come from our own pages."""
+
+    server: Server
+
+    def initialize(self, server: Server, **kwargs: Any) -> None:
+        self.server = server
+        self.set_default_headers()  # tornado set them before the server was known
+        if kwargs:
+            super().initialize(**kwargs)  # type: ignore[misc]
+
+    def set_default_headers(self) -> None:
+        self.set_header('X-Content-Type-Options', 'nosniff')
+        self.set_header('Referrer-Policy', 'no-referrer')
+        server = getattr(self, 'server', None)
+        if server is not None:  # who may frame the app: loopback notebooks, VS Code, the proxy's own page
+            self.set_header('Content-Security-Policy', f'frame-ancestors {server.frame_ancestors}')
+
+    def prepare(self) -> None:
+        req = self.request
+        if security.cross_site_write(req.method or 'GET', req.headers, req.host, self.server.allowed_origins):
+            log.warning('refused a %s to %s from another site (Origin %s, Sec-Fetch-Site %s)', req.method,
+                        req.path.replace(self.server.secret, '<secret>'), req.headers.get('Origin'),
+                        req.headers.get('Sec-Fetch-Site'))
+            raise HTTPError(403, reason='Forbidden: a page of another origin may not change this server')
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header('Content-Type', 'text/plain; charset=UTF-8')
+        self.finish(f'{status_code} {self._reason}\n')
+
+
+class IndexHandler(_Guarded, RequestHandler):
+    """Every extensionless path is the UI's document; the UI's router reads the route from the location."""
+
+    def get(self) -> None:
+        self.set_header('Content-Type', 'text/html; charset=UTF-8')
+        self.set_header('Cache-Control', 'no-cache, must-revalidate')
+        self.finish(self.server.index(self.server.external_base(self.request)))
+
+
+class AssetHandler(_Guarded, StaticFileHandler):
+    pass
+
+
+class UploadedFileHandler(_Guarded, StaticFileHandler):
+    """Uploaded files. What a browser uploaded is someone's data, not part of the app: it is served as an attachment
+    in a sandbox, so an uploaded ``.html`` or ``.svg`` never runs script in the app's origin. Files the app itself
+    published (``q.site.upload``) are served inline, as under waved."""
+
+    def set_extra_headers(self, path: str) -> None:
+        if self.server.runtime.uploads.is_untrusted(path):
+            name = path.rsplit('/', 1)[-1]
+            self.set_header('Content-Disposition', f"attachment; filename*=UTF-8''{quote(name)}")
+            self.set_header('Content-Security-Policy', "sandbox; default-src 'none'")
+
+    def delete(self, path: str) -> None:
+        try:
+            self.server.runtime.uploads.delete(path)
+        except UploadError as e:
+            raise HTTPError(404, reason=str(e)) from None
+
+
+@stream_request_body
+class UploadHandler(_Guarded, RequestHandler):
+    """``POST _f/``: multipart field ``files``, streamed to disk as it arrives; answers the paths the browser then
+    sends to the app. A bad body is refused with a 400 that says why, and leaves nothing behind."""
+
+    def prepare(self) -> None:
+        super().prepare()
+        self._upload: MultipartUpload | None = None
+        self._error: str | None = None
+        self._size = 0
+        if self.request.method != 'POST':
+            raise HTTPError(405)
+        length = self.request.headers.get('Content-Length')
+        if length and length.isdigit() and int(length) > self.server.max_upload_size:
+            raise HTTPError(413, reason=f'upload too large: {int(length)} bytes; '
+                                        f'the limit is {self.server.max_upload_size} bytes')
+        one_folder = self.request.headers.get('Wave-Directory-Upload', '').lower() == 'true'
+        try:
+            self._upload = self.server.runtime.uploads.receive(self.request.headers.get('Content-Type', ''), one_folder)
+        except UploadError as e:
+            self._error = str(e)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._upload is None or self._error is not None:
+            return
+        if self._size > self.server.max_upload_size:
+            self._error = f'upload too large; the limit is {self.server.max_upload_size} bytes'
+        else:
+            try:
+                self._upload.feed(chunk)
+                return
+            except UploadError as e:
+                self._error = str(e)
+        self._upload.abort()
+
+    def post(self) -> None:
+        if self._error is None and self._upload is not None:
+            try:
+                stored = self._upload.finish()
+            except UploadError as e:
+                self._error = str(e)
+        if self._error is not None:
+            if self._upload is not None:
+                self._upload.abort()
+            status = 413 if 'too large' in self._error else 400
+            raise HTTPError(status, reason=self._error.replace('\n', ' ').replace('\r', ' '))
+        self.set_header('Content-Type', 'application/json')
+        base = self.server.files_base(self.request)
+        self.finish(json.dumps({'files': [f'{base}{s}' for s in stored]}))
+
+    def on_connection_close(self) -> None:
+        upload = getattr(self, '_upload', None)
+        if upload is not None and not self._finished:
+            upload.abort()
+        super().on_connection_close()
+
+
+class SocketHandler(_Guarded, WebSocketHandler):
+    """The UI's socket; it speaks to the broker through the two-method Connection interface."""
+
+    def check_origin(self, origin: str) -> bool:
+        ok = security.origin_allowed(origin, self.request.host, self.server.allowed_origins)
+        if not ok:
+            log.warning('refused a WebSocket from origin %s (allowed: same host, %s)', origin,
+                        self.server.allowed_origins or 'nothing else')
+        return ok
+
+    def open(self) -> None:
+        self.set_nodelay(True)  # small frames go out at once (with Nagle on, a second frame waits ~40 ms for an ACK)
+        self.largest = 0
+        headers: dict[str, list[str]] = {}
+        for name, value in self.request.headers.get_all():
+            if name.lower() != 'cookie':
+                headers.setdefault(name, []).append(value)
+        self.client = self.server.runtime.broker.connect(self, self.get_query_argument('client-id', None), headers,
+                                                 self.server.external_base(self.request))
+
+    def on_message(self, message: str | bytes) -> None:
+        self.server.runtime.broker.receive(self.client, message)
+
+    def on_close(self) -> None:
+        client = getattr(self, 'client', None)
+        if client is not None:
+            self.server.runtime.broker.disconnected(client, self)
+
+    def send(self, text: str) -> None:
+        """Write one frame. A client is too slow when more than ``max_pending`` bytes beyond its largest frame are
+        still unsent: it is closed (its tab reconnects and gets its page). One large frame alone is never too slow."""
+        conn = self.ws_connection
+        if conn is None or conn.is_closing():
+            return
+        frame = text_frame(text)
+        stream = conn.stream
+        limit = self.server.max_pending
+        if pending_bytes(stream) > limit + self.largest:
+            log.warning('client %s is too slow (over %d bytes unsent): closing it; its tab will reconnect',
+                        getattr(self, 'client', None) and self.client.id, limit)
+            stream.close()
+            return
+        if len(frame) > self.largest:
+            self.largest = len(frame)
+        try:
+            stream.write(frame)
+        except StreamClosedError:
+            pass
