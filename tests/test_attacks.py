@@ -587,3 +587,78 @@ def test_websocket_with_the_secret_but_from_another_port_is_refused(wave, attack
     from websockets.exceptions import InvalidStatus
     with pytest.raises(InvalidStatus):
         WaveSocket(wave.server, origin=attacker.origin)
+
+
+# --- found by a second review of the fix ------------------------------------------------------------------------------
+
+
+def _upload(wave, name: str, content: bytes, one_folder: bool = False, parts: int = 1) -> tuple[int, bytes]:
+    boundary = 'b'
+    body = b''.join(f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n\r\n'
+                    .encode() + content + b'\r\n' for _ in range(parts)) + f'--{boundary}--\r\n'.encode()
+    headers = {'Content-Type': f'multipart/form-data; boundary={boundary}'}
+    if one_folder:
+        headers['Wave-Directory-Upload'] = 'True'
+    status, _, reply = request(wave.server, 'POST', '/_f/', secret=True, body=body, headers=headers)
+    return status, reply
+
+
+def test_a_file_key_opens_that_file_only_and_proves_nothing(tmp_path):
+    from conftest import ServerThread
+    st = ServerThread(max_unproven=16)
+    try:
+        status, reply = _upload(st, 'evil.html', b'<script>document.title="pwned"</script>')
+        (untrusted,) = json.loads(reply)['files']
+        mine = tmp_path / 'mine.html'
+        mine.write_text('mine')
+        (trusted,) = st.call(st.server.runtime.uploads.copy_in, [str(mine)])
+        trusted = f'/_f/{trusted}'
+        assert 'Content-Disposition' not in request(st.server, 'GET', trusted)[1]  # the app's own: inline
+        key = untrusted.split('/')[2]
+        sneaky = trusted.rsplit('/', 1)[0] + f'/..%2F{key}/evil.html'
+        assert request(st.server, 'GET', sneaky)[0] == 400  # no walking from a trusted key to an untrusted file
+        assert request(st.server, 'GET', '/_f/00000000-0000-0000-0000-000000000000/x')[0] == 404
+        with socket.create_connection(('127.0.0.1', st.server.port), timeout=10) as s:
+            s.sendall(f'GET {untrusted} HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n'.encode())
+            assert s.recv(100).startswith(b'HTTP/1.1 400')  # a key's request may carry no body to wait for
+        held = []
+        for _ in range(40):  # keep-alive connections that only ever fetched a file
+            c = http.client.HTTPConnection('127.0.0.1', st.server.port, timeout=10)
+            c.request('GET', untrusted)
+            assert c.getresponse().read().startswith(b'<script>')
+            held.append(c)
+        assert st.call(lambda: st.server.listener.unproven) <= 16  # they stay capped
+        assert request(st.server, 'GET', '/demo', secret=True)[0] == 200
+        for c in held:
+            c.close()
+    finally:
+        st.stop()
+
+
+def test_logs_never_hold_the_secret_and_failures_of_others_stay_quiet(wave, caplog):
+    import logging
+    wave.listen('/demo', greet)
+    with caplog.at_level(logging.DEBUG):
+        request(wave.server, 'GET', '/nope/missing.js', secret=True)
+        request(wave.server, 'GET', '/_f/00000000-0000-0000-0000-000000000000/x')
+        sock = joined(wave.server, '/demo')
+        sock.send(f'? {wave.server.secret} bad frame')
+        sock.recv_docs()
+        # what tornado logs for a handler that raises: the request, with its path
+        logging.getLogger('tornado.application').error('Uncaught exception GET %s', wave.server.url('/demo'))
+    assert '<secret>/demo' in caplog.text
+    ours = [r for r in caplog.records if r.name.startswith(('tornado', 'wave_jupyter'))]
+    assert ours and not [r for r in ours if wave.server.secret in r.getMessage()]
+    assert not [r for r in ours if r.name == 'tornado.access' and r.levelno >= logging.WARNING]
+
+
+def test_one_folder_uploads_refuse_two_files_of_one_name(wave):
+    before = _upload_folders(wave)
+    status, reply = _upload(wave, 'a.txt', b'x', one_folder=True, parts=2)
+    assert status == 400 and b'a.txt' in reply
+    assert _upload_folders(wave) == before
+
+
+def test_head_of_an_app_page_is_answered(wave):
+    status, headers, body = request(wave.server, 'HEAD', '/demo', secret=True)
+    assert status == 200 and headers['Content-Type'].startswith('text/html') and body == b''

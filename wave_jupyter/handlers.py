@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -65,6 +66,10 @@ class IndexHandler(_Guarded, RequestHandler):
         self.set_header('Cache-Control', 'no-cache, must-revalidate')
         self.finish(self.server.index(self.server.external_base(self.request)))
 
+    def head(self) -> None:
+        self.set_header('Content-Type', 'text/html; charset=UTF-8')
+        self.finish()
+
 
 class AssetHandler(_Guarded, StaticFileHandler):
     pass
@@ -76,7 +81,9 @@ class UploadedFileHandler(_Guarded, StaticFileHandler):
     published (``q.site.upload``) are served inline, as under waved."""
 
     def set_extra_headers(self, path: str) -> None:
-        if self.server.runtime.uploads.is_untrusted(path):
+        # The key of the file actually served (tornado resolved the path), not of what the URL starts with.
+        served = os.path.relpath(self.absolute_path, self.root)
+        if self.server.runtime.uploads.is_untrusted(served):
             name = path.rsplit('/', 1)[-1]
             self.set_header('Content-Disposition', f"attachment; filename*=UTF-8''{quote(name)}")
             self.set_header('Content-Security-Policy', "sandbox; default-src 'none'")

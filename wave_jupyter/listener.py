@@ -18,6 +18,7 @@ import errno
 import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from tornado import httputil
@@ -27,8 +28,22 @@ from tornado.iostream import IOStream
 
 log = logging.getLogger('wave_jupyter')
 
-#: ``check(start_line, headers)`` returns ``(max_body_size, None)`` to let a request in, or ``(status, message)``.
-Check = Callable[[httputil.RequestStartLine, httputil.HTTPHeaders], tuple[int, str | None]]
+@dataclass(frozen=True)
+class Verdict:
+    """What the door decides for one request: let it in with a body limit, or refuse it with a status."""
+
+    body_limit: int = 0
+    status: int = 0
+    message: str = ''
+    #: Letting it in shows that the connection knows the secret (it leaves the unproven connections).
+    proves: bool = True
+
+    @property
+    def refused(self) -> bool:
+        return self.status != 0
+
+
+Check = Callable[[httputil.RequestStartLine, httputil.HTTPHeaders], Verdict]
 
 _OUT_OF_FILES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
@@ -59,13 +74,13 @@ class _Checked(httputil.HTTPMessageDelegate):
     def headers_received(self, start_line: httputil.RequestStartLine | httputil.ResponseStartLine,
                          headers: httputil.HTTPHeaders) -> Awaitable[None] | None:
         assert isinstance(start_line, httputil.RequestStartLine)
-        limit, refusal = self.gate.check(start_line, headers)
-        if refusal is None:
-            if self.gate.listener is not None:
+        verdict = self.gate.check(start_line, headers)
+        if not verdict.refused:
+            if verdict.proves and self.gate.listener is not None:
                 self.gate.listener.proven(self.server_conn)
-            self.request_conn.set_max_body_size(limit)
+            self.request_conn.set_max_body_size(verdict.body_limit)
             return self.inner.headers_received(start_line, headers)
-        self._refuse(limit, refusal)
+        self._refuse(verdict.status, verdict.message)
         return None
 
     def _refuse(self, status: int, message: str) -> None:

@@ -10,10 +10,11 @@ it makes (``data-base-url``).
 from __future__ import annotations
 
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 #: A base path a browser may load code from: segments of URL path characters, each one non-empty, so never ``//``
 #: (another host), a scheme, a backslash, a control character or a quote.
@@ -28,6 +29,43 @@ def new_secret() -> str:
 def valid_secret(secret: str) -> bool:
     """A secret must fit in one path segment as is."""
     return bool(re.fullmatch(r'[A-Za-z0-9_-]{16,128}', secret))
+
+
+def plain_path(path: str) -> bool:
+    """A request path we serve at all: one leading ``/``, then segments that are neither empty, ``.`` nor ``..``,
+    with no backslash or control character, also once percent-decoded (``..%2F`` is ``../``)."""
+    decoded = unquote(path)
+    if not decoded.startswith('/') or '\\' in decoded or any(ord(c) < 32 or ord(c) == 127 for c in decoded):
+        return False
+    segments = decoded[1:].split('/')
+    if segments and segments[-1] == '':
+        segments.pop()  # a trailing slash
+    return all(s not in ('', '.', '..') for s in segments)
+
+
+class Redact(logging.Filter):
+    """Replaces the secrets of running servers in log records (tornado puts request paths in its warnings)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: One entry per running server (two may share a fixed secret).
+        self.secrets: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            clean = message
+            for secret in set(self.secrets):
+                clean = clean.replace(secret, '<secret>')
+            if clean != message:
+                record.msg, record.args = clean, None
+        return True
+
+
+#: The one redacting filter, on tornado's loggers and ours (``Server.start`` adds its secret).
+REDACT = Redact()
+for _name in ('tornado.access', 'tornado.application', 'tornado.general', 'wave_jupyter'):
+    logging.getLogger(_name).addFilter(REDACT)
 
 
 def same_secret(given: str | None, secret: str) -> bool:

@@ -23,7 +23,7 @@ from . import security
 from .app import App, Handler, mount
 from .assets import index_html, www_dir
 from .handlers import AssetHandler, IndexHandler, SocketHandler, UploadedFileHandler, UploadHandler
-from .listener import Gate, Listener
+from .listener import Gate, Listener, Verdict
 from .runtime import Runtime
 
 log = logging.getLogger('wave_jupyter')
@@ -51,7 +51,7 @@ BODY_TIMEOUT = 600.0
 MAX_UNPROVEN = 128
 #: Index pages kept, one per proxy prefix seen.
 MAX_INDEX_PAGES = 16
-_UPLOAD_KEY = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/[^/]')
+_UPLOAD_KEY = re.compile(r'_f/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.+')
 _FORBIDDEN = ('Forbidden: this wave_jupyter server needs its secret in the path; open the URL that listen() '
               'printed (apps[route].url)')
 
@@ -124,6 +124,7 @@ class Server:
                               idle_connection_timeout=self.header_timeout, body_timeout=self.body_timeout)
         self._http.add_sockets(sockets)
         self.runtime.attach(self)
+        security.REDACT.secrets.append(self.secret)
         log.info('wave_jupyter server on %s:%d', self.host, self.port)
         return self
 
@@ -132,6 +133,7 @@ class Server:
         if self._http is not None:
             self._http.stop()
             self._http = None
+            security.REDACT.secrets.remove(self.secret)
         self.runtime.detach(self)
         self.runtime.drop_connections()
 
@@ -196,44 +198,46 @@ class Server:
                 pages.popitem(last=False)
         return pages[base]
 
-    def check(self, start_line: httputil.RequestStartLine, headers: httputil.HTTPHeaders) -> tuple[int, str | None]:
-        """The door (see :mod:`.listener`): ``(body limit, None)`` for a request with the secret in its path, or for
-        an uploaded file's key; ``(status, message)`` for anything else, before its body is read."""
+    def check(self, start_line: httputil.RequestStartLine, headers: httputil.HTTPHeaders) -> Verdict:
+        """The door (see :mod:`.listener`), before a request's body is read: in with a body limit for a path under
+        ``root``; in, bodiless and still unproven, for an existing upload's key; refused for anything else."""
         path = start_line.path.split('?', 1)[0]
-        if path.startswith('//') or '\\' in path:
-            return 400, 'Bad Request: the path must start with exactly one "/"'
+        if not security.plain_path(path):
+            return Verdict(status=400, message='Bad Request: a path of plain segments, starting with one "/"')
         if path.startswith(self.base_url):
             rest = path[len(self.base_url):]
             given, slash, tail = rest.partition('/')
             if slash and security.same_secret(given, self.secret):
                 big = tail == '_f/' and start_line.method == 'POST'
-                return (self.max_upload_size + (1 << 20) if big else MAX_BODY), None
-            if (start_line.method in ('GET', 'HEAD') and rest.startswith('_f/')
-                    and _UPLOAD_KEY.match(rest, len('_f/'))):
-                return MAX_BODY, None
-        return 403, _FORBIDDEN
+                return Verdict(self.max_upload_size + (1 << 20) if big else MAX_BODY)
+            if start_line.method in ('GET', 'HEAD') and _UPLOAD_KEY.fullmatch(rest):
+                if not (self.runtime.uploads.root / rest.split('/')[1]).is_dir():
+                    return Verdict(status=404, message='Not Found')
+                return Verdict(0, proves=False)  # a file's key opens that file, nothing else
+        return Verdict(status=403, message=_FORBIDDEN)
 
     def _log_request(self, handler: RequestHandler) -> None:
-        """tornado's access log, without the secret."""
+        """tornado's access log, without the secret; only server errors above DEBUG (in a kernel, a warning lands in
+        the notebook's output, and anyone local can make requests fail)."""
         status = handler.get_status()
-        level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+        level = logging.DEBUG if status < 500 else logging.ERROR
         req = handler.request
         logging.getLogger('tornado.access').log(level, '%d %s %s %.2fms', status, req.method,
                                                  req.uri.replace(self.secret, '<secret>'),
                                                  1000.0 * req.request_time())
 
     def _application(self) -> Application:
-        r = self.root
+        r = re.escape(self.root)
         ctx = {'server': self}
         files = {**ctx, 'path': str(self.runtime.uploads.root)}
         return Application([
             (rf'{r}_s/', SocketHandler, ctx),
-            (rf'{r}_s', RedirectHandler, {'url': f'{r}_s/'}),
+            (rf'{r}_s', RedirectHandler, {'url': f'{self.root}_s/'}),
             (rf'{r}_f/', UploadHandler, ctx),
             (rf'{r}_f/(.+)', UploadedFileHandler, files),
             (rf'{r}((?:[^/]*/)*[^/]*\.[^/]*)', AssetHandler, {**ctx, 'path': str(www_dir())}),
             (rf'{r}.*', IndexHandler, ctx),
-            (rf'{self.base_url}_f/(.+)', UploadedFileHandler, files),
+            (rf'{re.escape(self.base_url)}_f/(.+)', UploadedFileHandler, files),
         ], websocket_max_message_size=MAX_MESSAGE, websocket_ping_interval=50, compress_response=True,
             log_function=self._log_request)
 

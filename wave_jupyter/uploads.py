@@ -185,6 +185,9 @@ class MultipartUpload:
             return
         if self.one_folder and self.folders:
             folder = self.folders[0]
+            if (folder / name).exists():
+                self._fail(f'two files named {name!r} in one folder upload')
+                return
         else:
             _, folder = self.store.new_folder()
             self.folders.append(folder)
