@@ -3,16 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wave_jupyter import App, Server
+
+#: Frames and ops recorded from a real waved session (see traces/README.md); part of the repository.
+TRACES = Path(__file__).resolve().parent / 'traces'
+
+
+def trace(name: str) -> Path:
+    """A recorded trace; a missing one fails the test (a clean clone must run every test)."""
+    path = TRACES / name
+    if not path.is_file():
+        pytest.fail(f'trace file missing: {path}')
+    return path
+
+
+def trace_rows(name: str) -> list[Any]:
+    """The JSON lines of a ``.jsonl`` trace."""
+    return [json.loads(line) for line in trace(name).read_text().splitlines() if line.strip()]
+
 
 CHROMIUM = os.environ.get('WAVE_JUPYTER_CHROMIUM', '/usr/bin/chromium')
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -108,4 +127,4 @@ def run_on_loop(loop: asyncio.AbstractEventLoop, coro: Any) -> Any:
     return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=30)
 
 
-__all__ = ['ServerThread', 'wait_for', 'text_of', 'run_on_loop']
+__all__ = ['ServerThread', 'wait_for', 'text_of', 'run_on_loop', 'trace', 'trace_rows', 'TRACES']

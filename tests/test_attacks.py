@@ -395,6 +395,20 @@ def test_a_page_larger_than_the_slow_client_limit_arrives_once(wave, caplog):
     assert 'too slow' not in caplog.text
 
 
+def test_the_frame_fast_path_still_finds_tornados_stream(wave):
+    """frames.py reaches into tornado (the socket's stream): this fails loudly if tornado changes it."""
+    from tornado.iostream import IOStream
+
+    from wave_jupyter.frames import socket_stream
+    wave.listen('/demo', greet)
+    sock = joined(wave.server, '/demo')
+    (client,) = wave.server.broker.clients.values()
+    handler = client.conn
+    assert isinstance(wave.call(socket_stream, handler), IOStream)
+    sock.close()
+    wait_for(lambda: wave.call(socket_stream, handler) is None, what='no stream once the socket closes')
+
+
 def test_pending_bytes_reads_tornados_write_buffer():
     """The one private attribute of tornado we use: this fails loudly if tornado renames it."""
     import asyncio

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from conftest import wait_for
 from h2o_wave import data, ui
@@ -285,4 +283,4 @@ def test_hash_route_reaches_handler(wave, page):
     page.wait_for_selector('text=hash=None')
     page.evaluate("location.hash = '#menu/spam'")
     page.wait_for_selector('text=hash=menu/spam')
-    assert asyncio.iscoroutinefunction(serve)
+    assert app.last_query.args['#'] == 'menu/spam'

@@ -10,7 +10,7 @@ import time
 
 import pytest
 from h2o_wave import ui
-from websockets.asyncio.client import connect
+from wsclient import AsyncWaveSocket, WaveSocket
 
 from wave_jupyter import Q, app, apps, listen, site
 from wave_jupyter.server import current_server, default_server, server_of
@@ -48,13 +48,6 @@ def _capture(failure: list, func, *args) -> None:
         failure.append(e)
 
 
-async def socket_for(server):
-    return await connect(f'ws://127.0.0.1:{server.port}{server.root}_s/', origin=f'http://127.0.0.1:{server.port}')
-
-
-async def recv(ws) -> str:
-    return await asyncio.wait_for(ws.recv(), 5)
-
 
 async def counter(q: Q) -> None:
     q.client.n = (q.client.n or 0) + 1
@@ -71,10 +64,10 @@ async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it():
     assert demo.runtime.loop is asyncio.get_running_loop()
     assert server.port != 10101 and demo.url == f'http://127.0.0.1:{server.port}/{server.secret}/demo'
     assert apps['/demo'] is demo and demo.route == '/demo' and demo.mode == 'unicast'
-    ws = await socket_for(server_of(demo))
-    cid = json.loads(await recv(ws))['i']
+    ws = await AsyncWaveSocket.open(server_of(demo))
+    cid = json.loads(await ws.recv())['i']
     await ws.send('+ /demo ')
-    assert 'n=1' in await recv(ws)
+    assert 'n=1' in await ws.recv()
     assert demo.last_query.client_id == cid and demo.state.clients[cid].n == 1
     await ws.close()
 
@@ -82,10 +75,10 @@ async def test_listen_in_a_running_loop_returns_at_once_and_serves_on_it():
 @in_own_loop
 async def test_relisten_swaps_handler_and_keeps_state():
     demo = listen('/demo', counter)
-    ws = await socket_for(server_of(demo))
-    cid = json.loads(await recv(ws))['i']
+    ws = await AsyncWaveSocket.open(server_of(demo))
+    cid = json.loads(await ws.recv())['i']
     await ws.send('+ /demo ')
-    await recv(ws)
+    await ws.recv()
 
     async def doubled(q: Q) -> None:
         q.client.n = (q.client.n or 0) + 2
@@ -95,13 +88,13 @@ async def test_relisten_swaps_handler_and_keeps_state():
     again = listen('/demo', doubled)
     assert again is demo and demo.handler is doubled and len(apps) == 1
     # open tabs re-run the new handler at once, with their own q.client kept
-    assert 'n=3 (new handler)' in await recv(ws)
+    assert 'n=3 (new handler)' in await ws.recv()
     await ws.send('@ /demo {}')
-    assert 'n=5 (new handler)' in await recv(ws)
+    assert 'n=5 (new handler)' in await ws.recv()
     assert demo.state.clients[cid].n == 5
 
     demo.swap(counter, reset=True)  # --reset: state starts empty, tabs reload
-    assert json.loads(await recv(ws)) == {'r': 1}
+    assert json.loads(await ws.recv()) == {'r': 1}
     assert demo.state.clients == {}
     await ws.close()
 
@@ -122,12 +115,12 @@ async def test_app_decorator_mounts_in_a_running_loop():
 @in_own_loop
 async def test_stop_unmounts_and_tabs_reload():
     demo = listen('/demo', counter)
-    ws = await socket_for(server_of(demo))
-    await recv(ws)
+    ws = await AsyncWaveSocket.open(server_of(demo))
+    await ws.recv()
     await ws.send('+ /demo ')
-    await recv(ws)
+    await ws.recv()
     demo.stop()
-    assert json.loads(await recv(ws)) == {'r': 1}
+    assert json.loads(await ws.recv()) == {'r': 1}
     assert '/demo' not in apps
     with pytest.raises(KeyError, match='no app at'):
         apps['/demo']
@@ -136,16 +129,15 @@ async def test_stop_unmounts_and_tabs_reload():
 
 @in_own_loop
 async def test_sync_site_save_in_a_blocking_loop_reaches_browsers_while_it_runs():
-    from websockets.sync.client import connect as connect_sync
     server = default_server()
     got: list[tuple[float, str]] = []
 
     def browser() -> None:  # a client on another thread, timing what arrives
-        with connect_sync(f'ws://127.0.0.1:{server.port}{server.root}_s/',
-                          origin=f'http://127.0.0.1:{server.port}') as ws:
-            ws.send('+ /blocking ')
-            while not got or 'step 4' not in got[-1][1]:
-                got.append((time.monotonic(), ws.recv(timeout=10)))
+        sock = WaveSocket(server)
+        sock.send('+ /blocking ')
+        while not got or 'step 4' not in got[-1][1]:
+            got.append((time.monotonic(), sock.ws.recv(timeout=10)))
+        sock.close()
 
     reader = threading.Thread(target=browser, daemon=True)
     reader.start()
@@ -176,11 +168,11 @@ async def test_swap_cancels_the_old_handlers_running_queries():
             raise
 
     demo = listen('/slow', slow)
-    ws = await socket_for(server_of(demo))
-    await recv(ws)
+    ws = await AsyncWaveSocket.open(server_of(demo))
+    await ws.recv()
     await ws.send('+ /slow ')
     await asyncio.wait_for(started.wait(), 5)
     listen('/slow', counter)  # hot swap while the old handler still runs
     await asyncio.wait_for(cancelled.wait(), 5)
-    assert 'n=1' in await recv(ws)  # and the tab re-ran the new handler
+    assert 'n=1' in await ws.recv()  # and the tab re-ran the new handler
     await ws.close()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import socket
 import textwrap
-import time
 
 import pytest
 from conftest import wait_for
 from kernel import Kernel
-from websockets.sync.client import connect
+from wsclient import Tab
 
 SERVE = '''
 from h2o_wave import ui
@@ -43,24 +42,8 @@ def demo(kernel):
     kernel.run("from wave_jupyter import apps\nfor a in list(apps.values()): a.stop()")
 
 
-class Tab:
-    """A browser tab stand-in: the Wave UI's frames over a real WebSocket."""
-
-    def __init__(self, port: int, secret: str, route: str = '/demo') -> None:
-        self.ws = connect(f'ws://127.0.0.1:{port}/{secret}/_s/', origin=f'http://127.0.0.1:{port}').__enter__()
-        self.id = json.loads(self.ws.recv(timeout=10))['i']
-        self.route = route
-        self.ws.send(f'+ {route} ')
-
-    def click(self, **args) -> None:
-        self.ws.send(f'@ {self.route} {json.dumps(args)}')
-
-    def recv_text(self, needle: str, timeout: float = 10) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.ws.recv(timeout=max(0.1, deadline - time.monotonic()))
-            if needle in text:
-                return text
+def tab_of(demo: dict, route: str = '/demo') -> Tab:
+    return Tab(route, port=demo['port'], root=f"/{demo['secret']}/")
 
 
 def test_listen_displays_a_live_view_with_a_static_fallback(demo):
@@ -70,7 +53,7 @@ def test_listen_displays_a_live_view_with_a_static_fallback(demo):
 
 
 def test_events_between_cells_reach_the_handler_and_the_next_cell_reads_them(kernel, demo):
-    tab = Tab(demo['port'], demo['secret'])
+    tab = tab_of(demo)
     tab.recv_text('n=1')
     tab.click(go=True, who='Ada', __wave_submission_name__='go')
     tab.recv_text('n=2')
@@ -81,7 +64,7 @@ def test_events_between_cells_reach_the_handler_and_the_next_cell_reads_them(ker
 
 
 def test_a_cell_changes_the_live_page_and_state(kernel, demo):
-    tab = Tab(demo['port'], demo['secret'])
+    tab = tab_of(demo)
     tab.recv_text('n=1')
     kernel.run("q = apps['/demo'].last_query\nq.page['x'].content = 'changed from a cell'\nawait q.page.save()")
     tab.recv_text('changed from a cell')
@@ -90,7 +73,7 @@ def test_a_cell_changes_the_live_page_and_state(kernel, demo):
 
 
 def test_events_sent_while_a_cell_runs_are_handled_in_order_afterwards(kernel, demo):
-    tab = Tab(demo['port'], demo['secret'])
+    tab = tab_of(demo)
     tab.recv_text('n=1')
     msg_id = kernel.kc.execute('import time; time.sleep(1.5)')
     for i in range(3):
@@ -102,7 +85,7 @@ def test_events_sent_while_a_cell_runs_are_handled_in_order_afterwards(kernel, d
 
 
 def test_rerunning_the_handler_cell_hot_swaps_on_the_same_socket_and_keeps_state(kernel, demo):
-    tab = Tab(demo['port'], demo['secret'])
+    tab = tab_of(demo)
     tab.recv_text('n=1')
     kernel.run(SERVE.replace("v1'", "v2'"))  # re-run the cell that defines serve
     tab.recv_text('n=2 v2')  # the open tab re-ran the new handler with its q.client kept
@@ -113,7 +96,7 @@ def test_rerunning_the_handler_cell_hot_swaps_on_the_same_socket_and_keeps_state
 
 
 def test_handler_error_goes_to_the_starting_cell_and_prints_to_the_log(kernel, demo):
-    tab = Tab(demo['port'], demo['secret'])
+    tab = tab_of(demo)
     tab.recv_text('n=1')
     tab.click(say='hi there')
     tab.recv_text('n=2')
@@ -127,7 +110,7 @@ def test_handler_error_goes_to_the_starting_cell_and_prints_to_the_log(kernel, d
 
 
 def test_interrupting_a_cell_leaves_the_app_serving(kernel, demo):
-    tab = Tab(demo['port'], demo['secret'])
+    tab = tab_of(demo)
     tab.recv_text('n=1')
     msg_id = kernel.kc.execute('import time; print("sleeping", flush=True); time.sleep(60)')
     while True:  # interrupt once the cell is really running
@@ -206,7 +189,7 @@ def test_wave_run_starts_an_unmodified_file_in_the_kernel(kernel, tmp_path):
     assert 'Running' in out['stdout']
     wait_for(lambda: kernel.eval("'/filed' in apps"), what='the file app to mount')
     port, secret = kernel.eval("(server_of(apps['/filed']).port, server_of(apps['/filed']).secret)")
-    Tab(port, secret, '/filed').recv_text('served from a file')
+    tab_of({'port': port, 'secret': secret}, '/filed').recv_text('served from a file')
     err = kernel.run('%wave run /no/such/file.py', allow_error=True)
     assert 'no such Wave file' in err['stderr'] + (err['error'] or '')
     kernel.run("apps['/filed'].stop()")

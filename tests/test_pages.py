@@ -5,26 +5,14 @@ from __future__ import annotations
 import copy
 import json
 import random
-from pathlib import Path
 
 import pytest
+from conftest import trace, trace_rows
 
 from wave_jupyter.pages import PageStore, StoredPage
 
-TRACES = Path(__file__).resolve().parents[1].parent / 'shared' / 'reference' / 'traces'
-OPS_TRACE = TRACES / 'ops_examples.jsonl'
-STATIC_TRACE = TRACES / 'stored_static_page.json'
 TRACE_PATH = '/ops-test'  # every step of ops_examples was PATCHed to this one page
-
-
-def _load_steps() -> list[dict]:
-    if not OPS_TRACE.is_file():
-        return []
-    return [json.loads(line) for line in OPS_TRACE.read_text().splitlines() if line.strip()]
-
-
-STEPS = _load_steps()
-_MISSING = pytest.param(-1, marks=pytest.mark.skip(reason=f'trace file not found: {OPS_TRACE}'))
+STEPS = trace_rows('ops_examples.jsonl')
 
 
 def _wire(x: object) -> object:
@@ -48,9 +36,7 @@ def _buf(page: StoredPage, card: str, index: int = 0) -> dict:
 # Trace replay
 
 
-@pytest.mark.parametrize(
-    'step', [i for i, _ in enumerate(STEPS)] or [_MISSING], ids=[s['step'] for s in STEPS] or ['missing-trace']
-)
+@pytest.mark.parametrize('step', range(len(STEPS)), ids=[s['step'] for s in STEPS])
 def test_trace_step_matches_waved(step: int) -> None:
     store = PageStore()
     for s in STEPS[: step + 1]:
@@ -59,8 +45,7 @@ def test_trace_step_matches_waved(step: int) -> None:
 
 
 def test_trace_replay_in_one_store() -> None:
-    if not STEPS:
-        pytest.skip(f'trace file not found: {OPS_TRACE}')
+    assert len(STEPS) > 10
     store = PageStore()
     for s in STEPS:
         store.apply(TRACE_PATH, copy.deepcopy(s['patch_body']['d']))
@@ -69,9 +54,7 @@ def test_trace_replay_in_one_store() -> None:
 
 
 def test_stored_static_page_round_trip() -> None:
-    if not STATIC_TRACE.is_file():
-        pytest.skip(f'trace file not found: {STATIC_TRACE}')
-    stored = json.loads(STATIC_TRACE.read_text())['p']
+    stored = json.loads(trace('stored_static_page.json').read_text())['p']
     store = PageStore()
     store.load('/static', stored)
     assert _wire(store.dump('/static')) == stored

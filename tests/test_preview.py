@@ -27,7 +27,7 @@ CELLS = [
     "async def other(q: Q):\n    q.page['m'] = ui.markdown_card(box='1 1 2 2', title='OTHER', content='')\n"
     "    await q.page.save()\n\nsecond = listen('/other', other)",        # 4: a second app
     'import time\ntime.sleep(2)',                                         # 5: keeps the kernel busy
-    'from wave_jupyter.jupyter import session\nlen(session._session.channel.comms)',  # 6: open comms in the kernel
+    'from wave_jupyter.jupyter import session\nlen(session.session().channel.comms)',  # 6: open comms in the kernel
 ]
 
 FRAME = '.wave-jupyter-preview-frame'

@@ -1,4 +1,4 @@
-"""Replay the browser side of a real waved session (shared/reference/traces) against this server.
+"""Replay the browser side of a real waved session (tests/traces) against this server.
 
 The handler answers the k-th query with exactly the ops the real app sent at that step, so the frames this server
 sends must equal waved's byte for byte, and the args/events the handler sees must equal what waved forwarded.
@@ -7,29 +7,25 @@ sends must equal waved's byte for byte, and the args/events the handler sees mus
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
+from conftest import trace_rows
 from h2o_wave.core import expando_to_dict
 from wsclient import WaveSocket, joined
 
 from wave_jupyter import Q
-
-TRACES = Path(__file__).resolve().parents[1].parent / 'shared' / 'reference' / 'traces'
-pytestmark = pytest.mark.skipif(not (TRACES / 'ws_frames.jsonl').exists(), reason=f'no traces at {TRACES}')
 
 STEPS = ['1-load', '2-type-and-click', '3-click-again-no-typing', '4-hash-change', '5-wave-emit-event',
          '6-file-upload', '7-socket-close-quick-reconnect']
 
 
 def frames(tab: str) -> list[dict]:
-    rows = [json.loads(line) for line in (TRACES / 'ws_frames.jsonl').read_text().splitlines()]
+    rows = trace_rows('ws_frames.jsonl')
     return [r for r in rows if r['kind'] == 'frame' and r.get('tab') == tab and r['step'] in STEPS]
 
 
 def forwarded(client_id: str) -> list[dict]:
     """The ``data`` of each query waved POSTed to the app for this client (boot first)."""
-    rows = [json.loads(line) for line in (TRACES / 'http_waved_app.jsonl').read_text().splitlines()]
+    rows = trace_rows('http_waved_app.jsonl')
     return [json.loads(r['req_body'])['data'] for r in rows
             if r['label'] == 'waved_to_app' and r['uri'] == '/' and r['req_headers'].get('Wave-Client-Id') == client_id]
 
@@ -72,7 +68,7 @@ def test_unicast_session_frames_match_waved_byte_for_byte(wave):
 
 
 def test_broadcast_session_sends_clear_then_ops_to_every_tab(wave):
-    rows = [json.loads(line) for line in (TRACES / 'ws_frames.jsonl').read_text().splitlines()]
+    rows = trace_rows('ws_frames.jsonl')
     step = [r for r in rows if r['kind'] == 'frame' and r['step'] == '13-broadcast-app']
     cards = next(json.loads(r['payload'])['d'] for r in step if r['payload'].startswith('{"d"'))
 

@@ -9,6 +9,19 @@ write buffer, for the slow-client rule); ``tests/test_attacks.py`` fails loudly 
 from __future__ import annotations
 
 from tornado.iostream import IOStream
+from tornado.websocket import WebSocketHandler
+
+
+def socket_stream(handler: WebSocketHandler) -> IOStream | None:
+    """The open stream under a WebSocket handler (``ws_connection.stream``), or None once it is closing.
+
+    Writing frames to it skips tornado's per-message coroutine; valid because the server never negotiates
+    permessage-deflate. ``tests/test_attacks.py`` checks this still finds tornado's stream.
+    """
+    conn = handler.ws_connection
+    if conn is None or conn.is_closing():
+        return None
+    return conn.stream
 
 
 def pending_bytes(stream: IOStream) -> int:

@@ -2,7 +2,8 @@
 ``_f/`` uploads and uploaded files. They reach the runtime only through its public methods and the broker's
 :class:`~.connection.Connection` interface.
 
-The secret was checked before a request gets here (:meth:`.Server.check`, as its headers arrived).
+The secret was checked before a request gets here (the server's door, as its headers arrived). What the handlers
+need of their server is :class:`Host`, so this module imports nothing above it.
 """
 
 from __future__ import annotations
@@ -10,29 +11,45 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
+from tornado import httputil
 from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError, RequestHandler, StaticFileHandler, stream_request_body
 from tornado.websocket import WebSocketHandler
 
 from . import security
-from .frames import pending_bytes, text_frame
+from .frames import pending_bytes, socket_stream, text_frame
+from .runtime import Runtime
 from .uploads import MultipartUpload, UploadError
 
-if TYPE_CHECKING:
-    from .server import Server
-
 log = logging.getLogger('wave_jupyter')
+
+
+class Host(Protocol):
+    """What the handlers use of the server in front of them."""
+
+    runtime: Runtime
+    secret: str
+    allowed_origins: list[str]
+    frame_ancestors: str
+    max_upload_size: int
+    max_pending: int
+
+    def external_base(self, request: httputil.HTTPServerRequest) -> str: ...
+
+    def files_base(self, request: httputil.HTTPServerRequest) -> str: ...
+
+    def index(self, base: str) -> str: ...
 
 
 class _Guarded:
     """Hardening headers on every answer; a state-changing request must come from our own pages."""
 
-    server: Server
+    server: Host
 
-    def initialize(self, server: Server, **kwargs: Any) -> None:
+    def initialize(self, server: Host, **kwargs: Any) -> None:
         self.server = server
         self.set_default_headers()  # tornado set them before the server was known
         if kwargs:
@@ -184,11 +201,10 @@ class SocketHandler(_Guarded, WebSocketHandler):
     def send(self, text: str) -> None:
         """Write one frame. A client is too slow when more than ``max_pending`` bytes beyond its largest frame are
         still unsent: it is closed (its tab reconnects and gets its page). One large frame alone is never too slow."""
-        conn = self.ws_connection
-        if conn is None or conn.is_closing():
+        stream = socket_stream(self)
+        if stream is None:
             return
         frame = text_frame(text)
-        stream = conn.stream
         limit = self.server.max_pending
         if pending_bytes(stream) > limit + self.largest:
             log.warning('client %s is too slow (over %d bytes unsent): closing it; its tab will reconnect',
