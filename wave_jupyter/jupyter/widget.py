@@ -1,53 +1,83 @@
-"""The live app in an output cell: an ipywidgets view whose front end (in ``labextension/``) embeds the app.
+"""The live app in an output cell: a widget whose front end (``view.js``) travels with it (anywidget), so it renders
+in every notebook frontend without an extension.
 
-The browser, not the kernel, decides the URL: it knows whether the notebook is local (open the app on loopback
-directly) or behind a base URL / JupyterHub (go through ``jupyter-server-proxy`` at ``{base_url}proxy/{port}``).
+The browser, not the kernel, picks how to reach the app (``view.js``): the server on loopback for a local notebook,
+``jupyter-server-proxy`` under the notebook's base URL, or else the widget's own comm, which carries the whole Wave UI
+(:mod:`..commlink`). The server's secret is no trait (traits are saved with the notebook's widget state): the front
+end asks for it (``{"type": "hello"}``) and gets it as a message.
 """
 
 from __future__ import annotations
 
+import functools
+import json
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ipywidgets
+import anywidget
 from traitlets import Int, Unicode
 
+from ..commlink import CommLink
 from ..server import server_of
 
 if TYPE_CHECKING:
     from ..app import App
 
-MODULE = 'wave-jupyter'
-MODULE_VERSION = '^0.1.0'
+HERE = Path(__file__).parent
+TRANSPORT_ENV = 'WAVE_JUPYTER_TRANSPORT'
+TRANSPORTS = ('auto', 'direct', 'proxy', 'comm')
 
 
-class WaveView(ipywidgets.DOMWidget):
-    """One view of an app: one Wave client (an iframe) in the output cell."""
+@functools.cache
+def view_module() -> str:
+    """``view.js`` with the sandboxed frame's bridge (``frame.js``) inlined."""
+    frame = (HERE / 'frame.js').read_text(encoding='utf-8')
+    return (HERE / 'view.js').read_text(encoding='utf-8').replace("'__FRAME_JS__'", json.dumps(frame))
 
-    _model_name = Unicode('WaveViewModel').tag(sync=True)
-    _model_module = Unicode(MODULE).tag(sync=True)
-    _model_module_version = Unicode(MODULE_VERSION).tag(sync=True)
-    _view_name = Unicode('WaveView').tag(sync=True)
-    _view_module = Unicode(MODULE).tag(sync=True)
-    _view_module_version = Unicode(MODULE_VERSION).tag(sync=True)
 
-    #: Port of the server on 127.0.0.1 and the app's route. The server's secret is no trait (traits are saved with
-    #: the notebook's widget state): the front end asks for it (``{"type": "hello"}``) and gets it as a message.
+def check_transport(transport: str | None) -> str:
+    transport = transport or os.environ.get(TRANSPORT_ENV) or 'auto'
+    if transport not in TRANSPORTS:
+        raise ValueError(f'transport must be one of {", ".join(TRANSPORTS)}; got {transport!r}')
+    return transport
+
+
+class WaveView(anywidget.AnyWidget):
+    """One view of an app: one Wave client, in an output cell."""
+
+    _esm = Unicode(view_module()).tag(sync=True)
+
+    #: Port of the server on 127.0.0.1 (0 without one) and the app's route.
     port = Int(0).tag(sync=True)
     route = Unicode('/').tag(sync=True)
     #: Height of the view in pixels.
     height = Int(400).tag(sync=True)
-    #: 'auto' (loopback if the notebook is local at base URL '/', else the proxy), 'direct' or 'proxy'.
-    url_mode = Unicode('auto').tag(sync=True)
+    #: 'auto' (the first rung that works), 'direct', 'proxy' or 'comm'.
+    transport = Unicode('auto').tag(sync=True)
     #: 'running' or 'stopped'; the view says so instead of showing a dead frame.
     status = Unicode('running').tag(sync=True)
 
-    def __init__(self, app: App, height: int = 400, **kwargs: Any) -> None:
+    def __init__(self, app: App, height: int = 400, transport: str | None = None, **kwargs: Any) -> None:
         server = server_of(app)
-        super().__init__(port=server.port if server else 0, route=app.route, height=height, **kwargs)
+        super().__init__(port=server.port if server else 0, route=app.route, height=height,
+                         transport=check_transport(transport), **kwargs)
         self.app = app
+        self.link: CommLink | None = None
         self.on_msg(self._on_front_end)
 
-    def _on_front_end(self, _: Any, content: dict, buffers: list) -> None:
-        if isinstance(content, dict) and content.get('type') == 'hello':
+    def _on_front_end(self, _: Any, content: Any, buffers: list) -> None:
+        if not isinstance(content, dict):
+            return
+        if content.get('type') == 'hello':
             server = server_of(self.app)
-            self.send({'type': 'secret', 'token': server.secret if server else ''})
+            self.send({'t': 'secret', 'token': server.secret if server else ''})
+            return
+        if self.link is None:
+            self.link = CommLink(self.app.runtime, self.app.route, lambda m, b: self.send(m, b))
+        self.link.receive(content, [bytes(b) for b in buffers or []])
+
+    def close(self) -> None:
+        if self.link is not None:
+            self.link.close()
+        super().close()

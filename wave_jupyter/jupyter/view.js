@@ -1,0 +1,356 @@
+// The live view of a Wave app in an output cell, delivered by the kernel (anywidget): it renders in JupyterLab,
+// Notebook 7, VS Code, Colab and any other anywidget host, with no extension.
+//
+// Each view picks how its browser reaches the app, in order (the "ladder"):
+//   direct  the kernel's server on loopback (a local notebook)
+//   proxy   jupyter-server-proxy under the notebook's base URL
+//   comm    everything over the widget's comm: the unchanged Wave UI in a sandboxed frame (frame.js), its socket
+//           and file requests relayed to the kernel; its files cached in this browser by h2o-wave version
+// `transport` ('auto', 'direct', 'proxy' or 'comm') pins a rung.
+
+const FRAME_JS = '__FRAME_JS__';
+const CACHE = 'wave-jupyter-ui';
+const PROBE_MS = 1500;
+
+// 'starting' after the view exists means a new kernel process: a restart not seen as 'restarting'.
+const DEAD = new Set(['dead', 'restarting', 'autorestarting', 'starting']);
+const KERNEL_GONE = 'Kernel restarted or dead: re-run the cell to start the app again';
+
+const loopback = (host) => ['localhost', '127.0.0.1', '[::1]', '::1'].includes(host);
+
+function jupyterBase() {
+  // JupyterLab and Notebook 7 put their page config in the document; other hosts have none (no proxy there).
+  const node = document.getElementById('jupyter-config-data');
+  if (!node) return null;
+  try {
+    const base = JSON.parse(node.textContent || '{}').baseUrl;
+    return typeof base === 'string' ? base : null;
+  } catch (e) {
+    return null;
+  }
+}
+
+async function reachable(url, mode) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), PROBE_MS);
+  try {
+    const response = await fetch(url, { mode, cache: 'no-store', signal: controller.signal, credentials: 'omit' });
+    return mode === 'no-cors' || response.ok;
+  } catch (e) {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The URL of a rung that loads the app over HTTP, or null: the view then uses the comm. */
+async function httpUrl(model, token) {
+  const port = model.get('port');
+  const route = model.get('route');
+  const wanted = model.get('transport') || 'auto';
+  if (!port || !token || wanted === 'comm') return null;
+  const path = `/${encodeURIComponent(token)}${route}`;
+  const host = location.hostname.includes(':') && !location.hostname.startsWith('[') ? `[${location.hostname}]` : location.hostname;
+  const direct = `http://${loopback(location.hostname) ? host : '127.0.0.1'}:${port}${path}`;
+  if (wanted === 'direct') return direct;
+  const base = jupyterBase();
+  const proxy = base === null ? null : `${base.endsWith('/') ? base : base + '/'}proxy/${port}${path}`;
+  if (wanted === 'proxy') return proxy;
+  if (location.protocol === 'http:' && loopback(location.hostname) && (await reachable(direct.replace(/[^/]*$/, 'favicon.ico'), 'no-cors'))) return direct;
+  if (proxy && (await reachable(proxy.replace(/[^/]*$/, 'favicon.ico'), 'same-origin'))) return proxy;
+  return null;
+}
+
+// --- the UI's files, cached in this browser (the notebook's origin) ----------------------------------------------
+
+function openCache() {
+  return new Promise((resolve) => {
+    try {
+      const request = indexedDB.open(CACHE, 1);
+      request.onupgradeneeded = () => request.result.createObjectStore('files');
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => resolve(null);
+    } catch (e) {
+      resolve(null);
+    }
+  });
+}
+
+function cached(db, keys) {
+  return new Promise((resolve) => {
+    if (!db) return resolve({});
+    const found = {};
+    const store = db.transaction('files', 'readonly').objectStore('files');
+    let left = keys.length;
+    if (!left) return resolve(found);
+    for (const key of keys) {
+      const request = store.get(key);
+      request.onsuccess = () => {
+        if (request.result) found[key] = request.result;
+        if (--left === 0) resolve(found);
+      };
+      request.onerror = () => {
+        if (--left === 0) resolve(found);
+      };
+    }
+  });
+}
+
+function keep(db, entries) {
+  if (!db) return;
+  try {
+    const store = db.transaction('files', 'readwrite').objectStore('files');
+    for (const [key, value] of entries) store.put(value, key);
+  } catch (e) {
+    /* a full or unavailable cache only costs a slower start */
+  }
+}
+
+// --- the comm rung -------------------------------------------------------------------------------------------------
+
+class CommRung {
+  constructor(model, body, onState) {
+    this.model = model;
+    this.body = body;
+    this.onState = onState;
+    this.sockets = new Set();
+    this.waiting = null;
+    this.onMessage = (message, buffers) => this.fromKernel(message, buffers);
+    this.onFrame = (event) => this.fromFrame(event);
+    model.on('msg:custom', this.onMessage);
+    window.addEventListener('message', this.onFrame);
+    this.build();
+  }
+
+  build() {
+    if (this.frame) this.frame.remove();
+    this.closeSockets();
+    this.frame = document.createElement('iframe');
+    this.frame.className = 'wave-jupyter-frame';
+    this.frame.title = `Wave app ${this.model.get('route')}`;
+    this.frame.setAttribute('sandbox', 'allow-scripts allow-forms allow-popups allow-downloads allow-modals');
+    this.frame.srcdoc = `<!doctype html><html><head><meta charset="utf-8"><script>${FRAME_JS}<` +
+      '/script></head><body><div id="wave-root"></div></body></html>';
+    this.body.append(this.frame);
+  }
+
+  send(message, buffers) {
+    this.model.send(message, undefined, buffers || []);
+  }
+
+  toFrame(message, transfer) {
+    if (this.frame && this.frame.contentWindow) this.frame.contentWindow.postMessage(message, '*', transfer || []);
+  }
+
+  async fromFrame(event) {
+    if (!this.frame || event.source !== this.frame.contentWindow) return;
+    const m = event.data || {};
+    if (m.t === 'boot') {
+      this.onState('loading');
+      this.send({ t: 'boot' });
+    } else if (m.t === 'open') {
+      this.sockets.add(m.sid);
+      this.toFrame({ t: 'opened', sid: m.sid });
+      this.send(m);
+      this.onState('live');
+    } else if (m.t === 'frame') {
+      this.send(m);
+    } else if (m.t === 'close') {
+      this.sockets.delete(m.sid);
+      this.send(m);
+    } else if (m.t === 'http') {
+      const { body, ...rest } = m;
+      this.send(rest, [body]);
+    }
+  }
+
+  async fromKernel(message, buffers) {
+    const m = message || {};
+    if (m.t === 'ui') {
+      await this.loadUi(m);
+    } else if (m.t === 'assets' && this.waiting) {
+      m.names.forEach((name, i) => this.waiting.got.push([name, toArrayBuffer(buffers[i])]));
+      if (m.last) this.waiting.done();
+    } else if (m.t === 'frame') {
+      this.toFrame(m);
+    } else if (m.t === 'close') {
+      this.sockets.delete(m.sid);
+      this.toFrame(m);
+    } else if (m.t === 'reload') {
+      this.build();
+    } else if (m.t === 'http') {
+      const body = toArrayBuffer(buffers[0] || new ArrayBuffer(0));
+      this.toFrame({ ...m, body }, [body]);
+    }
+  }
+
+  async loadUi(ui) {
+    const db = await openCache();
+    const keys = ui.names.map((n) => `${ui.version}/${n}`);
+    const have = await cached(db, keys);
+    const files = [];
+    const missing = [];
+    ui.names.forEach((name, i) => (have[keys[i]] ? files.push([name, have[keys[i]]]) : missing.push(name)));
+    if (missing.length) {
+      const got = await new Promise((resolve) => {
+        this.waiting = { got: [], done: () => resolve(this.waiting.got) };
+        this.send({ t: 'assets', names: missing });
+      });
+      this.waiting = null;
+      keep(db, got.map(([name, buf]) => [`${ui.version}/${name}`, buf]));
+      files.push(...got);
+    }
+    // Copies go to the frame (the cache keeps its own).
+    this.toFrame({ t: 'ui', index: ui.index, files: files.map(([n, b]) => [n, b.slice(0)]) });
+  }
+
+  closeSockets() {
+    for (const sid of this.sockets) this.send({ t: 'close', sid });
+    this.sockets.clear();
+  }
+
+  destroy() {
+    this.closeSockets();
+    this.model.off('msg:custom', this.onMessage);
+    window.removeEventListener('message', this.onFrame);
+    if (this.frame) this.frame.remove();
+    this.frame = null;
+  }
+}
+
+function toArrayBuffer(buffer) {
+  if (buffer instanceof ArrayBuffer) return buffer;
+  if (ArrayBuffer.isView(buffer)) return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
+  return new ArrayBuffer(0);
+}
+
+// --- the view ------------------------------------------------------------------------------------------------------
+
+const STATES = {
+  connecting: 'connecting\u2026',
+  loading: 'loading the UI\u2026',
+  live: 'live',
+  stopped: 'stopped',
+  gone: 'kernel gone',
+};
+
+function render({ model, el }) {
+  el.classList.add('wave-jupyter-view');
+  const bar = document.createElement('div');
+  bar.className = 'wave-jupyter-toolbar';
+  bar.style.cssText = 'display:flex;gap:.75em;align-items:center;font:12px var(--jp-ui-font-family,sans-serif);padding:2px 4px';
+  const label = document.createElement('code');
+  label.className = 'wave-jupyter-route';
+  const state = document.createElement('span');
+  state.className = 'wave-jupyter-state';
+  const rung = document.createElement('span');
+  rung.className = 'wave-jupyter-rung';
+  rung.style.opacity = '0.7';
+  bar.append(label, state, rung);
+  const body = document.createElement('div');
+  body.className = 'wave-jupyter-body';
+  body.style.cssText = 'position:relative;width:100%';
+  el.append(bar, body);
+
+  let current = null; // the rung now showing: {kind, destroy()}
+  let token = null;
+  let alive = true;
+
+  const setState = (s) => {
+    state.textContent = STATES[s] || s;
+    el.dataset.state = s;
+  };
+  const setHeight = () => {
+    body.style.height = `${Number(model.get('height')) || 400}px`;
+  };
+  const clear = () => {
+    if (current) current.destroy();
+    current = null;
+    body.replaceChildren();
+  };
+  const message = (text) => {
+    clear();
+    const div = document.createElement('div');
+    div.className = 'wave-jupyter-message';
+    div.style.cssText = 'padding:1em;opacity:.8';
+    div.textContent = text;
+    body.append(div);
+  };
+
+  const show = async () => {
+    label.textContent = model.get('route');
+    if (model.get('status') === 'stopped') {
+      setState('stopped');
+      return message('This app was stopped. Re-run the cell to start it again.');
+    }
+    setState('connecting');
+    const url = await httpUrl(model, token);
+    if (!alive) return;
+    clear();
+    if (url) {
+      const frame = document.createElement('iframe');
+      frame.className = 'wave-jupyter-frame';
+      frame.title = `Wave app ${model.get('route')}`;
+      frame.src = url;
+      frame.onload = () => setState('live');
+      body.append(frame);
+      current = { kind: url.includes('/proxy/') ? 'proxy' : 'direct', destroy: () => frame.remove() };
+    } else {
+      current = new CommRung(model, body, setState);
+      current.kind = 'comm';
+    }
+    rung.textContent = `via ${current.kind}`;
+    el.dataset.rung = current.kind;
+    for (const f of body.querySelectorAll('iframe')) f.style.cssText = 'width:100%;height:100%;border:0;display:block';
+    const observer = new MutationObserver(() => {
+      for (const f of body.querySelectorAll('iframe')) f.style.cssText = 'width:100%;height:100%;border:0;display:block';
+    });
+    observer.observe(body, { childList: true });
+  };
+
+  // The kernel, where the host lets a widget see it (JupyterLab, Notebook 7): a restart or death ends the app.
+  const kernel = model.widget_manager && model.widget_manager.kernel;
+  let gone = false;
+  const dead = () => {
+    if (gone) return;
+    gone = true;
+    alive = false;
+    setState('gone');
+    message(KERNEL_GONE);
+  };
+  const onStatus = (_, s) => DEAD.has(s) && dead();
+  const onConnection = (_, s) => s === 'disconnected' && dead();
+  if (kernel && kernel.statusChanged) {
+    kernel.statusChanged.connect(onStatus);
+    if (kernel.connectionStatusChanged) kernel.connectionStatusChanged.connect(onConnection);
+    if (DEAD.has(kernel.status)) dead();
+  }
+
+  const onCustom = (m) => {
+    if (m && m.t === 'secret' && !gone) {
+      token = m.token || '';
+      show();
+    }
+  };
+  model.on('msg:custom', onCustom);
+  model.on('change:status', show);
+  model.on('change:height', setHeight);
+  setHeight();
+  setState('connecting');
+  label.textContent = model.get('route');
+  model.send({ type: 'hello' });
+
+  return () => {
+    alive = false;
+    if (kernel && kernel.statusChanged) {
+      kernel.statusChanged.disconnect(onStatus);
+      if (kernel.connectionStatusChanged) kernel.connectionStatusChanged.disconnect(onConnection);
+    }
+    model.off('msg:custom', onCustom);
+    model.off('change:status', show);
+    model.off('change:height', setHeight);
+    clear();
+  };
+}
+
+export default { render };
