@@ -54,6 +54,8 @@ class App(Inspection):
         self.running = False
         #: Display height in pixels when the app is shown in a notebook.
         self.height = 400
+        #: How a notebook's views reach the app: 'auto', 'direct', 'proxy' or 'comm' (``listen(transport=...)``).
+        self.transport = 'auto'
         #: How many times the handler was swapped (views and previews reload when it changes).
         self.generation = 0
         self._init_inspection()

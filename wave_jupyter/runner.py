@@ -20,8 +20,18 @@ import types
 from collections.abc import Callable, Iterator, Mapping
 
 from . import events
-from .app import App, Handler
-from .server import DEFAULT_PORT, PORT_ENV, Server, current_server, default_server, set_default_server
+from .app import App, Handler, mount
+from .runtime import current_runtime, shared_runtime
+from .server import (
+    DEFAULT_PORT,
+    PORT_ENV,
+    TRANSPORT_ENV,
+    TRANSPORTS,
+    Server,
+    current_server,
+    default_server,
+    set_default_server,
+)
 
 Announce = Callable[[Server, str], None]
 
@@ -30,8 +40,8 @@ class Apps(Mapping[str, App]):
     """``apps['/demo']``: the apps of the default server, by route (a live view, not a copy)."""
 
     def _apps(self) -> dict[str, App]:
-        srv = current_server()
-        return srv.apps if srv is not None else {}
+        runtime = current_runtime()
+        return {r: a for r, a in runtime.apps.items() if isinstance(a, App)} if runtime is not None else {}
 
     def __getitem__(self, route: str) -> App:
         apps = self._apps()
@@ -53,26 +63,44 @@ class Apps(Mapping[str, App]):
 apps = Apps()
 
 
+def check_transport(transport: str | None) -> str:
+    """``transport``, else ``WAVE_JUPYTER_TRANSPORT``, else 'auto'; refused unless one of :data:`TRANSPORTS`."""
+    transport = transport or os.environ.get(TRANSPORT_ENV) or 'auto'
+    if transport not in TRANSPORTS:
+        raise ValueError(f'transport must be one of {", ".join(TRANSPORTS)}; got {transport!r}')
+    return transport
+
+
 def _mount(route: str, handle: Handler, mode: str | None, on_startup: Callable | None,
-           on_shutdown: Callable | None, server: Server | None) -> App | None:
+           on_shutdown: Callable | None, server: Server | None, transport: str | None = None) -> App | None:
+    transport = check_transport(transport)
     srv = server or current_server()
     if srv is not None and srv.running:
-        return srv.runtime.call(srv.mount, route, handle, mode, on_startup, on_shutdown)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    return default_server().mount(route, handle, mode, on_startup, on_shutdown)
+        app = srv.runtime.call(srv.mount, route, handle, mode, on_startup, on_shutdown)
+    else:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return None
+        if transport == 'comm':  # the notebook's comm carries the app: no port is opened
+            app = mount(shared_runtime(), route, handle, mode, on_startup, on_shutdown)
+        else:
+            app = default_server().mount(route, handle, mode, on_startup, on_shutdown)
+    app.transport = transport
+    return app
 
 
 def listen(route: str, handle: Handler, mode: str | None = None, *, server: Server | None = None,
-           port: int | None = None) -> App | None:
+           port: int | None = None, transport: str | None = None) -> App | None:
     """Serve ``handle`` at ``route``.
 
     With a running loop (a notebook) or a running server, this returns the :class:`App` at once. Otherwise it starts a
     server (port 10101, ``WAVE_JUPYTER_PORT`` or ``port``) and serves until interrupted.
+
+    ``transport`` (or ``WAVE_JUPYTER_TRANSPORT``) says how a notebook's views reach the app: 'auto' (the first rung
+    that works: loopback, jupyter-server-proxy, the comm), 'direct', 'proxy', or 'comm' (no port is opened at all).
     """
-    app = _mount(route, handle, mode, None, None, server)
+    app = _mount(route, handle, mode, None, None, server, transport)
     if app is not None:
         return app
     serve(lambda srv, _: srv.mount(route, handle, mode), port=port)

@@ -171,18 +171,37 @@ def _log_failure(task: asyncio.Task) -> None:
         log.error('wave_jupyter task failed', exc_info=task.exception())
 
 
-# --- the process's default runtime, for code that names none (``site`` in Wave scripts) ---------------------------
+# --- the process's runtime: the one that ``listen`` and ``apps`` use, with or without a port -------------------------
 
+_shared: Runtime | None = None
 _provider: Callable[[], Runtime] | None = None
 
 
+def shared_runtime() -> Runtime:
+    """The process's runtime (made on first use, on this thread's loop); transports attach to it as they start."""
+    global _shared
+    if _shared is None or _shared.closed:
+        _shared = Runtime()
+        _shared.bind()
+    return _shared
+
+
+def current_runtime() -> Runtime | None:
+    """The process's runtime if there is one (never makes one)."""
+    return _shared if _shared is not None and not _shared.closed else None
+
+
+def set_shared_runtime(runtime: Runtime | None) -> None:
+    global _shared
+    _shared = runtime
+
+
 def set_default_provider(provider: Callable[[], Runtime] | None) -> None:
-    """Who makes the default runtime on demand (the default server registers itself: no upward import)."""
+    """Who makes the default runtime ready for code that names none (the default server registers itself, so that a
+    script's ``site`` page gets a port: no upward import)."""
     global _provider
     _provider = provider
 
 
 def default_runtime() -> Runtime:
-    if _provider is None:
-        raise RuntimeError('no default wave_jupyter runtime: import wave_jupyter (or start a Server) first')
-    return _provider()
+    return _provider() if _provider is not None else shared_runtime()

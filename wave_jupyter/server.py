@@ -32,6 +32,9 @@ DEFAULT_PORT = 10101
 PORT_ENV = 'WAVE_JUPYTER_PORT'
 ORIGINS_ENV = 'WAVE_JUPYTER_ALLOWED_ORIGINS'
 SECRET_ENV = 'WAVE_JUPYTER_SECRET'
+#: How views reach apps: 'auto' (the first rung that works), 'direct', 'proxy' or 'comm' (no port at all).
+TRANSPORT_ENV = 'WAVE_JUPYTER_TRANSPORT'
+TRANSPORTS = ('auto', 'direct', 'proxy', 'comm')
 #: Pages that may embed the app: loopback notebooks (any port), VS Code webviews, and the page's own origin (proxy).
 #: CSP host sources cannot name an IPv6 literal (browsers reject ``[::1]``): open such a notebook as localhost.
 FRAME_ANCESTORS = ("'self'", 'http://localhost:*', 'http://127.0.0.1:*', 'https://localhost:*',
@@ -68,7 +71,8 @@ class Server:
                  data_dir: str | None = None, allowed_origins: Iterable[str] = (), max_upload_size: int = MAX_UPLOAD,
                  reconnect_timeout: float = 5.0, header_timeout: float = HEADER_TIMEOUT,
                  body_timeout: float = BODY_TIMEOUT, max_unproven: int = MAX_UNPROVEN,
-                 max_pending: int = MAX_PENDING, runtime: Runtime | None = None) -> None:
+                 max_pending: int = MAX_PENDING, runtime: Runtime | None = None,
+                 owns_runtime: bool | None = None) -> None:
         if not (base_url.startswith('/') and base_url.endswith('/') and security.safe_prefix(base_url) + '/'
                 == base_url):
             raise ValueError(f'base_url must be a path that starts and ends with "/"; got {base_url!r}')
@@ -90,7 +94,8 @@ class Server:
         self.allowed_origins = [*DEFAULT_ORIGINS, *allowed_origins, *env_origins]
         self.frame_ancestors = ' '.join([*FRAME_ANCESTORS, *(o for o in self.allowed_origins if '*' not in o)])
         self.max_upload_size = max_upload_size
-        self._own_runtime = runtime is None
+        #: Closing the server closes its runtime (its apps stop) when the server made it, or was told it owns it.
+        self._own_runtime = runtime is None if owns_runtime is None else owns_runtime
         self.runtime = runtime or Runtime(base_url=base_url, data_dir=data_dir, reconnect_timeout=reconnect_timeout)
         self._http: Listener | None = None
         #: ``index.html`` per external base (one per proxy prefix seen), the newest ``MAX_INDEX_PAGES`` of them.
@@ -257,18 +262,25 @@ def current_server() -> Server | None:
 
 
 def default_server(port: int | None = None) -> Server:
-    """The server that ``listen``, ``app`` and ``site`` use unless told otherwise; started on first use."""
+    """The port in front of the process's runtime (``listen``, ``app``, ``site``); started on first use."""
     global _default
     if _default is None or not _default.running:
         if port is None:
             port = int(os.environ.get(PORT_ENV, '0'))
-        _default = Server(port).start()
+        _default = Server(port, runtime=runtime_module.shared_runtime(), owns_runtime=True).start()
     return _default
 
 
 def set_default_server(server: Server | None) -> None:
+    """Make ``server`` (and its runtime) the process's (``python -m wave_jupyter run`` does)."""
     global _default
     _default = server
+    runtime_module.set_shared_runtime(server.runtime if server is not None else None)
+
+
+def comm_only() -> bool:
+    """``WAVE_JUPYTER_TRANSPORT=comm``: views use the notebook's comm and no port is ever opened."""
+    return os.environ.get(TRANSPORT_ENV, '') == 'comm'
 
 
 def server_of(app_or_runtime: App | Runtime) -> Server | None:
@@ -285,4 +297,5 @@ def close_default_server() -> None:
         _default = None
 
 
-runtime_module.set_default_provider(lambda: default_server().runtime)
+runtime_module.set_default_provider(
+    lambda: runtime_module.shared_runtime() if comm_only() else default_server().runtime)

@@ -13,12 +13,13 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
 from ..modes import MODES
-from ..runner import apps, start_file
-from ..server import default_server, server_of
+from ..runner import apps, listen, start_file
+from ..server import TRANSPORTS, default_server, server_of
 from . import display as wave_display
 from .session import activate
 
 USAGE = '''%wave listen /route [handler] [--mode unicast|multicast|broadcast] [--height N] [--reset]
+                          [--transport auto|direct|proxy|comm]
 %%wave /route [--mode ...] [--height N] [--reset]   (the cell is the handler: an `async def`, or a body using `q`)
 %wave run path.py         run an unmodified Wave app or script file
 %wave show /route [--height N]
@@ -128,6 +129,7 @@ class WaveMagics(Magics):
         p.add_argument('--mode', choices=MODES, default=None)
         p.add_argument('--height', type=int, default=None)
         p.add_argument('--reset', action='store_true')
+        p.add_argument('--transport', choices=TRANSPORTS, default=None)
 
     def _mount(self, route: str, handle: Any, o: argparse.Namespace) -> Any:
         existing = apps.get(route)
@@ -135,7 +137,9 @@ class WaveMagics(Magics):
             existing.swap(handle, o.mode, reset=o.reset)
             app = existing
         else:
-            app = default_server().mount(route, handle, o.mode)
+            app = listen(route, handle, o.mode, transport=o.transport)
+        if o.transport:
+            app.transport = o.transport
         if o.height:
             app.height = o.height
         return app

@@ -117,8 +117,10 @@ class CommRung {
     this.waiting = null;
     this.onMessage = (message, buffers) => this.fromKernel(message, buffers);
     this.onFrame = (event) => this.fromFrame(event);
+    this.onLeave = () => this.closeSockets(); // the page goes away: its tabs are gone (a direct socket would close)
     model.on('msg:custom', this.onMessage);
     window.addEventListener('message', this.onFrame);
+    window.addEventListener('pagehide', this.onLeave);
     this.build();
   }
 
@@ -213,6 +215,7 @@ class CommRung {
     this.closeSockets();
     this.model.off('msg:custom', this.onMessage);
     window.removeEventListener('message', this.onFrame);
+    window.removeEventListener('pagehide', this.onLeave);
     if (this.frame) this.frame.remove();
     this.frame = null;
   }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +18,13 @@ import anywidget
 from traitlets import Int, Unicode
 
 from ..commlink import CommLink
+from ..runner import check_transport
 from ..server import server_of
 
 if TYPE_CHECKING:
     from ..app import App
 
 HERE = Path(__file__).parent
-TRANSPORT_ENV = 'WAVE_JUPYTER_TRANSPORT'
-TRANSPORTS = ('auto', 'direct', 'proxy', 'comm')
 
 
 @functools.cache
@@ -34,13 +32,6 @@ def view_module() -> str:
     """``view.js`` with the sandboxed frame's bridge (``frame.js``) inlined."""
     frame = (HERE / 'frame.js').read_text(encoding='utf-8')
     return (HERE / 'view.js').read_text(encoding='utf-8').replace("'__FRAME_JS__'", json.dumps(frame))
-
-
-def check_transport(transport: str | None) -> str:
-    transport = transport or os.environ.get(TRANSPORT_ENV) or 'auto'
-    if transport not in TRANSPORTS:
-        raise ValueError(f'transport must be one of {", ".join(TRANSPORTS)}; got {transport!r}')
-    return transport
 
 
 class WaveView(anywidget.AnyWidget):
@@ -61,7 +52,7 @@ class WaveView(anywidget.AnyWidget):
     def __init__(self, app: App, height: int = 400, transport: str | None = None, **kwargs: Any) -> None:
         server = server_of(app)
         super().__init__(port=server.port if server else 0, route=app.route, height=height,
-                         transport=check_transport(transport), **kwargs)
+                         transport=check_transport(transport or app.transport), **kwargs)
         self.app = app
         self.link: CommLink | None = None
         self.on_msg(self._on_front_end)
