@@ -1,0 +1,164 @@
+"""The kernel's end of the comm rung (``CommLink``): what it answers, and when, in a real kernel and in-process."""
+
+from __future__ import annotations
+
+import json
+import queue
+import time
+
+import pytest
+from conftest import wait_for
+from h2o_wave import ui
+from kernel import Kernel
+from test_security import multipart
+from wsclient import Tab
+
+from wave_jupyter import Q
+from wave_jupyter.commlink import CommLink
+
+
+async def hello(q: Q) -> None:
+    q.client.n = (q.client.n or 0) + (1 if q.args.go else 0)
+    q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'n={q.client.n}')
+    await q.page.save()
+
+
+class Browser:
+    """What a view sends and gets, in-process."""
+
+    def __init__(self, wave, route: str = '/demo') -> None:
+        self.wave = wave
+        self.got: list[tuple[dict, list[bytes]]] = []
+        self.link = wave.call(lambda: CommLink(wave.server.runtime, route, lambda m, b: self.got.append((m, b)),
+                                               max_upload_size=1000))
+
+    def send(self, message: dict, buffers: list[bytes] | None = None) -> None:
+        self.wave.call(self.link.receive, message, buffers or [])
+
+    def wait(self, predicate) -> tuple[dict, list[bytes]]:
+        return wait_for(lambda: next((g for g in self.got if predicate(g[0])), None), what='a message from the link')
+
+
+def test_boot_assets_socket_and_files(wave, tmp_path):
+    app = wave.listen('/demo', hello)
+    b = Browser(wave)
+    b.send({'t': 'boot'})
+    ui_message, _ = b.wait(lambda m: m['t'] == 'ui')
+    assert 'wave-static' in ui_message['index'] and len(ui_message['names']) > 100
+    entry = next(n for n in ui_message['names'] if n.startswith('index-') and n.endswith('.js'))
+    b.send({'t': 'assets', 'names': [entry, '../index.html', '/etc/passwd', 'nope.js']})
+    assets, buffers = b.wait(lambda m: m['t'] == 'assets' and m.get('last'))
+    assert assets['names'] == [entry] and len(buffers[0]) > 1000  # nothing outside wave-static, nothing made up
+    b.send({'t': 'open', 'sid': 's1', 'client': None})
+    b.send({'t': 'frame', 'sid': 's1', 'data': '+ srcdoc '})  # the sandboxed frame's location: this view's route
+    b.wait(lambda m: m['t'] == 'frame' and 'n=0' in m['data'])
+    b.send({'t': 'frame', 'sid': 's1', 'data': '@ srcdoc {"go":true}'})
+    b.wait(lambda m: m['t'] == 'frame' and 'n=1' in m['data'])
+    assert app.last_query.args.go is True and app.tabs[0].headers['X-Wave-Transport'] == ['comm']
+    body, ctype = multipart('files', 'a.txt', b'hello')
+    b.send({'t': 'http', 'id': 1, 'method': 'POST', 'path': 'srcdoc_f/', 'headers': {'Content-Type': ctype}}, [body])
+    reply, data = b.wait(lambda m: m['t'] == 'http' and m['id'] == 1)
+    (path,) = json.loads(data[0])['files']
+    assert reply['status'] == 200 and path.startswith('/_f/')
+    b.send({'t': 'http', 'id': 2, 'method': 'GET', 'path': path, 'headers': {}})
+    reply, data = b.wait(lambda m: m['t'] == 'http' and m['id'] == 2)
+    assert (reply['status'], data[0], reply['attachment']) == (200, b'hello', True)  # a browser's file: attachment
+    body, ctype = multipart('files', 'big.bin', b'x' * 5000)
+    b.send({'t': 'http', 'id': 3, 'method': 'POST', 'path': '_f/', 'headers': {'Content-Type': ctype}}, [body])
+    reply, data = b.wait(lambda m: m['t'] == 'http' and m['id'] == 3)
+    assert reply['status'] == 413 and b'limit is 1000 bytes' in data[0]
+    b.send({'t': 'http', 'id': 4, 'method': 'GET', 'path': '_f/../../etc/passwd', 'headers': {}})
+    assert b.wait(lambda m: m['t'] == 'http' and m['id'] == 4)[0]['status'] == 404
+    b.send({'t': 'nonsense'})
+    b.send({'t': 'frame', 'sid': 'unknown', 'data': '@ srcdoc {}'})
+    b.send({'t': 'close', 'sid': 's1'})
+    wait_for(lambda: not app.tabs, what='the closed socket forgotten after the reconnect timeout')
+
+
+def test_a_reset_reloads_the_view_instead_of_the_frame(wave):
+    wave.listen('/demo', hello)
+    b = Browser(wave)
+    b.send({'t': 'open', 'sid': 's1', 'client': None})
+    b.send({'t': 'frame', 'sid': 's1', 'data': '+ srcdoc '})
+    b.wait(lambda m: m['t'] == 'frame' and 'n=0' in m['data'])
+    wave.call(wave.server.runtime.broker.reset_route, '/demo')
+    b.wait(lambda m: m['t'] == 'reload')
+    assert not [m for m, _ in b.got if m['t'] == 'frame' and m['data'] == '{"r":1}']
+
+
+@pytest.fixture(scope='module')
+def kernel():
+    k = Kernel()
+    yield k
+    k.shutdown()
+
+
+SERVE = '''import time
+from h2o_wave import ui
+from wave_jupyter import Q, apps, listen, server_of
+from wave_jupyter.jupyter.display import view
+handled = {}
+
+async def serve(q: Q):
+    if q.args.who:
+        handled[q.args.who] = time.time()
+    q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'who={q.args.who}')
+    await q.page.save()
+
+listen('/demo', serve)
+v = view(apps['/demo'])
+'''
+
+
+def _run_while_clicking(kernel, code: str) -> tuple[float, float, float]:
+    """Run ``code`` as a cell; while it runs, click over the comm and over a socket. Returns when each click was
+    handled and when the cell ended."""
+    comm_id = kernel.eval('v.comm.comm_id')
+    port, secret = kernel.eval("(server_of(apps['/demo']).port, server_of(apps['/demo']).secret)")
+    kernel.run('handled.clear()')
+    kc = kernel.kc
+
+    def to_view(content: dict) -> None:
+        kc.session.send(kc.shell_channel.socket, 'comm_msg',
+                        {'comm_id': comm_id, 'data': {'method': 'custom', 'content': content}})
+
+    to_view({'t': 'open', 'sid': 'c1', 'client': None})
+    to_view({'t': 'frame', 'sid': 'c1', 'data': '+ srcdoc '})
+    tab = Tab('/demo', port=port, root=f'/{secret}/')
+    tab.recv_text('who=None')
+    cell = kc.execute(code + '\ncell_end = time.time()')
+    deadline = time.monotonic() + 10
+    while True:  # until the cell is running
+        msg = kc.get_iopub_msg(timeout=10)
+        if msg['parent_header'].get('msg_id') == cell and msg['msg_type'] == 'execute_input':
+            break
+        assert time.monotonic() < deadline
+    to_view({'t': 'frame', 'sid': 'c1', 'data': '@ srcdoc {"who":"comm"}'})
+    tab.click(who='socket')
+    while True:
+        try:
+            msg = kc.get_shell_msg(timeout=15)
+        except queue.Empty:
+            raise AssertionError('the cell did not finish') from None
+        if msg['parent_header'].get('msg_id') == cell:
+            break
+    wait_for(lambda: kernel.eval("len(handled) == 2"), what='both clicks handled')
+    tab.close()
+    to_view({'t': 'close', 'sid': 'c1'})
+    return kernel.eval("handled['socket'], handled['comm'], cell_end")
+
+
+def test_when_events_are_handled_while_a_cell_runs_on_either_rung(kernel):
+    """The README's promise, for both rungs: a blocking cell holds every event until it ends; an awaiting cell lets
+    them through between its awaits (ipykernel 7 handles comm messages meanwhile too; 6.x queues them)."""
+    import ipykernel
+    kernel.run(SERVE)
+    socket_at, comm_at, cell_end = _run_while_clicking(kernel, 'import time\ntime.sleep(2)')
+    assert cell_end <= socket_at and cell_end <= comm_at  # blocked: both after the cell
+    socket_at, comm_at, cell_end = _run_while_clicking(kernel, 'import asyncio, time\nawait asyncio.sleep(2)')
+    assert socket_at < cell_end  # the socket is served between the awaits
+    if int(ipykernel.__version__.split('.')[0]) >= 7:
+        assert comm_at < cell_end  # and so is the comm, on ipykernel 7
+    else:
+        assert cell_end <= comm_at
+    kernel.run("apps['/demo'].stop()")
