@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from click_latency import CHROMIUM_ARGS, CLICK
 from common import row, summary, value
 from playwright.sync_api import sync_playwright
 
@@ -26,9 +27,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / 'tests'))
 from jupyter_server import JupyterServer  # noqa: E402 - the tests' JupyterLab launcher
 from test_jupyterlab import run_cell, wait_for_kernel  # noqa: E402
-
-CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-                 '--disable-component-update', '--disable-sync']
 
 SETUP = f'''import os, sys, psutil
 sys.path.insert(0, {str(HERE)!r})
@@ -44,18 +42,6 @@ CELLS = [
     "psutil.Process().memory_info().rss",
     "%wave show /comm",
 ]
-
-CLICK = '''(i) => new Promise((resolve) => {
-    const out = () => document.querySelector('[data-test=out]');
-    const want = `Clicked ${i}:`;
-    const obs = new MutationObserver(() => {
-        if (out() && out().textContent.includes(want)) { obs.disconnect(); resolve(performance.now() - t0); }
-    });
-    obs.observe(document.body, {subtree: true, childList: true, characterData: true});
-    const t0 = performance.now();
-    document.querySelector('[data-test=go]').click();
-})'''
-
 
 def app_frame(page, cell: int):
     handle = page.locator(f'.jp-Notebook .jp-Cell >> nth={cell} >> iframe.wave-jupyter-frame').element_handle()

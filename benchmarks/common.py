@@ -83,3 +83,26 @@ def machine() -> dict:
         mem = ''
     return {'nproc': os.cpu_count(), 'cpu': model, 'memory': (mem.split() or ['', ''])[1], 'os': platform.platform(),
             'python': platform.python_version(), 'loadavg': os.getloadavg()}
+
+
+#: Where a full run writes its table in README.md and benchmarks/README.md (a rerun replaces it).
+TABLE_START = '<!-- benchmark-table:start -->'
+TABLE_END = '<!-- benchmark-table:end -->'
+
+
+def describe(report: dict) -> str:
+    """The machine and the run, in one line above the table."""
+    m = report['machine']
+    return (f'Machine: {m["nproc"]} x {m["cpu"] or "CPU"}, {m["memory"]} RAM, {m["os"]}, Python {m["python"]}; '
+            f'run {report["started"]}, {report["total_seconds"]:.0f} s; load average {m["loadavg"][0]:.2f} before, '
+            f'{m["loadavg_after"][0]:.2f} after.')
+
+
+def write_table(path: str, report: dict) -> None:
+    """Put the run's Markdown table between the markers of ``path``."""
+    with open(path, encoding='utf-8') as f:
+        text = f.read()
+    start, end = text.index(TABLE_START) + len(TABLE_START), text.index(TABLE_END)
+    block = f'\n{describe(report)}\n\n{markdown(report["rows"])}\n'
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(text[:start] + block + text[end:])

@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import machine, markdown, table  # noqa: E402
+from common import machine, markdown, table, write_table  # noqa: E402
 
 SCENARIOS = {'click': 'click_latency', 'ws': 'ws_roundtrip', 'fanout': 'fanout', 'stream': 'stream', 'cost': 'cost',
              'kernel': 'kernel', 'comm': 'comm'}
@@ -34,7 +34,9 @@ def main() -> int:
     ap.add_argument('--json', default=str(HERE / 'results.json'),
                     help='where to write the results (default: %(default)s)')
     ap.add_argument('--only', help=f'comma-separated subset of {",".join(SCENARIOS)}')
-    ap.add_argument('--markdown', action='store_true', help='also print the table as Markdown (for the README)')
+    ap.add_argument('--markdown', action='store_true', help='also print the table as Markdown')
+    ap.add_argument('--no-readme', action='store_true',
+                    help="don't write the table into README.md and benchmarks/README.md (a full run does)")
     args = ap.parse_args()
     names = args.only.split(',') if args.only else list(SCENARIOS)
     started = time.time()
@@ -62,6 +64,10 @@ def main() -> int:
         print('\n' + markdown(report['rows']))
     with open(args.json, 'w') as f:
         json.dump(report, f, indent=1)
+    if not (args.quick or args.only or args.no_readme or report['errors']):  # only a whole, full run
+        for readme in (HERE.parent / 'README.md', HERE / 'README.md'):
+            write_table(str(readme), report)
+        print('table written into README.md and benchmarks/README.md')
     print(f'\nwritten: {args.json}' + (f'; failed: {", ".join(report["errors"])}' if report['errors'] else ''))
     return 1 if report['errors'] else 0
 

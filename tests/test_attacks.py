@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from conftest import wait_for
 from h2o_wave import ui
+from test_browser import greet
 from test_security import multipart, request
 from websockets.sync.client import connect
 from wsclient import WaveSocket, joined
@@ -64,17 +65,6 @@ def attacker() -> Iterator[Attacker]:
     a = Attacker()
     yield a
     a.close()
-
-
-async def greet(q: Q) -> None:
-    if not q.client.initialized:
-        q.client.initialized = True
-        q.page['form'] = ui.form_card(box='1 1 3 3', items=[
-            ui.textbox(name='who', label='Name'), ui.button(name='go', label='Greet', primary=True)])
-        q.page['out'] = ui.markdown_card(box='4 1 3 3', title='Out', content='')
-    if q.args.go:
-        q.page['out'].content = f'Hello, {q.args.who}!'
-    await q.page.save()
 
 
 def greet_in_browser(page: Any, url: str, who: str = 'Ada') -> None:
