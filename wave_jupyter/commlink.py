@@ -23,6 +23,7 @@ import mimetypes
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
+from urllib.parse import unquote
 
 from . import protocol
 from .assets import www_dir
@@ -193,7 +194,6 @@ class CommLink:
         self._reply(rid, 200, 'application/json', json.dumps({'files': [f'{base}{s}' for s in stored]}).encode())
 
     def _download(self, rid: Any, relative: str) -> None:
-        from urllib.parse import unquote
         try:
             path = self.runtime.uploads.resolve(unquote(relative))
         except UploadError:

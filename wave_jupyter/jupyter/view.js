@@ -16,6 +16,15 @@ const PROBE_MS = 1500;
 const DEAD = new Set(['dead', 'restarting', 'autorestarting', 'starting']);
 const KERNEL_GONE = 'Kernel restarted or dead: re-run the cell to start the app again';
 
+/** The frame that shows the app, on any rung. */
+function appFrame(route) {
+  const frame = document.createElement('iframe');
+  frame.className = 'wave-jupyter-frame';
+  frame.title = `Wave app ${route}`;
+  frame.style.cssText = 'width:100%;height:100%;border:0;display:block';
+  return frame;
+}
+
 const loopback = (host) => ['localhost', '127.0.0.1', '[::1]', '::1'].includes(host);
 
 function jupyterBase() {
@@ -127,9 +136,7 @@ class CommRung {
   build() {
     if (this.frame) this.frame.remove();
     this.closeSockets();
-    this.frame = document.createElement('iframe');
-    this.frame.className = 'wave-jupyter-frame';
-    this.frame.title = `Wave app ${this.model.get('route')}`;
+    this.frame = appFrame(this.model.get('route'));
     this.frame.setAttribute('sandbox', 'allow-scripts allow-forms allow-popups allow-downloads allow-modals');
     this.frame.srcdoc = `<!doctype html><html><head><meta charset="utf-8"><script>${FRAME_JS}<` +
       '/script></head><body><div id="wave-root"></div></body></html>';
@@ -291,9 +298,7 @@ function render({ model, el }) {
     if (!alive) return;
     clear();
     if (url) {
-      const frame = document.createElement('iframe');
-      frame.className = 'wave-jupyter-frame';
-      frame.title = `Wave app ${model.get('route')}`;
+      const frame = appFrame(model.get('route'));
       frame.src = url;
       frame.onload = () => setState('live');
       body.append(frame);
@@ -304,11 +309,6 @@ function render({ model, el }) {
     }
     rung.textContent = `via ${current.kind}`;
     el.dataset.rung = current.kind;
-    for (const f of body.querySelectorAll('iframe')) f.style.cssText = 'width:100%;height:100%;border:0;display:block';
-    const observer = new MutationObserver(() => {
-      for (const f of body.querySelectorAll('iframe')) f.style.cssText = 'width:100%;height:100%;border:0;display:block';
-    });
-    observer.observe(body, { childList: true });
   };
 
   // The kernel, where the host lets a widget see it (JupyterLab, Notebook 7): a restart or death ends the app.
