@@ -24,7 +24,7 @@ class Kernel:
     def run(self, code: str, timeout: float = 30, allow_error: bool = False) -> dict[str, Any]:
         """Execute one cell; returns its stdout, stderr, display/result bundles and error (if any)."""
         msg_id = self.kc.execute(code)
-        out: dict[str, Any] = {'stdout': '', 'stderr': '', 'data': [], 'error': None}
+        out: dict[str, Any] = {'stdout': '', 'stderr': '', 'data': [], 'error': None, 'comm_targets': []}
         while True:
             try:
                 msg = self.kc.get_iopub_msg(timeout=timeout)
@@ -40,6 +40,8 @@ class Kernel:
             elif kind == 'error':
                 out['error'] = f"{content['ename']}: {content['evalue']}"
                 out['traceback'] = '\n'.join(content['traceback'])
+            elif kind == 'comm_open':
+                out['comm_targets'].append(content['target_name'])
             elif kind == 'status' and content['execution_state'] == 'idle':
                 break
         while self.kc.get_shell_msg(timeout=timeout)['parent_header'].get('msg_id') != msg_id:

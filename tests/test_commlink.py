@@ -26,11 +26,11 @@ async def hello(q: Q) -> None:
 class Browser:
     """What a view sends and gets, in-process."""
 
-    def __init__(self, wave, route: str = '/demo') -> None:
+    def __init__(self, wave, route: str = '/demo', **options) -> None:
         self.wave = wave
         self.got: list[tuple[dict, list[bytes]]] = []
         self.link = wave.call(lambda: CommLink(wave.server.runtime, route, lambda m, b: self.got.append((m, b)),
-                                               max_upload_size=1000))
+                                               max_upload_size=1000, **options))
 
     def send(self, message: dict, buffers: list[bytes] | None = None) -> None:
         self.wave.call(self.link.receive, message, buffers or [])
@@ -84,6 +84,26 @@ def test_a_reset_reloads_the_view_instead_of_the_frame(wave):
     wave.call(wave.server.runtime.broker.reset_route, '/demo')
     b.wait(lambda m: m['t'] == 'reload')
     assert not [m for m, _ in b.got if m['t'] == 'frame' and m['data'] == '{"r":1}']
+
+
+def test_a_silent_view_loses_its_sockets_but_not_while_the_loop_is_held_up(wave):
+    app = wave.listen('/demo', hello)
+    b = Browser(wave, silence=0.9)
+    b.send({'t': 'open', 'sid': 's1', 'client': None})
+    b.send({'t': 'frame', 'sid': 's1', 'data': '+ srcdoc '})
+    b.wait(lambda m: m['t'] == 'frame' and 'n=0' in m['data'])
+    end = time.monotonic() + 2.5
+    while time.monotonic() < end:  # a live view beats: its socket stays
+        b.send({'t': 'beat'})
+        time.sleep(0.2)
+    # A cell holds the loop for longer than the silence allows: the view's beats would wait in the shell channel.
+    wave.call(time.sleep, 2.0)
+    time.sleep(0.2)
+    assert 's1' in b.link.sockets and not [m for m, _ in b.got if m['t'] == 'close']
+    # Then silence: the socket is closed (the view is told, in case it is still there) and the tab leaves.
+    b.wait(lambda m: m['t'] == 'close' and m['sid'] == 's1')
+    assert not b.link.sockets
+    wait_for(lambda: not app.tabs, what="the silent view's tab gone after the reconnect timeout")
 
 
 @pytest.fixture(scope='module')

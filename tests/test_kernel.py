@@ -219,8 +219,21 @@ def test_kernel_restart_leaves_no_orphan_port():
     wait_for(lambda: _refused(new), what='the restarted kernel to release its port on shutdown')
 
 
+def test_the_kernel_opens_no_comm_a_frontend_did_not_ask_for():
+    """nbclient, nbconvert and VS Code warn about a comm target they have no handler for: only widgets open."""
+    k = Kernel()
+    try:
+        targets = k.run(SERVE)['comm_targets'] + k.run("listen('/demo', serve)")['comm_targets']
+        assert targets and set(targets) == {'jupyter.widget'}, targets
+    finally:
+        k.shutdown()
+
+
 def test_apps_channel_lists_apps_for_the_frontend_and_pushes_changes(kernel, demo):
     import uuid
+    # The kernel opens no comm of its own (a front end without a handler would warn); comm_info lists its beacon.
+    reply = kernel.kc.comm_info(target_name='wave_jupyter.apps', reply=True, timeout=10)['content']
+    assert [c['target_name'] for c in reply['comms'].values()] == ['wave_jupyter.apps']
     comm_id = str(uuid.uuid4())
     kernel.kc.shell_channel.send(kernel.kc.session.msg('comm_open', {
         'comm_id': comm_id, 'target_name': 'wave_jupyter.apps', 'data': {}}))
@@ -238,5 +251,27 @@ def test_apps_channel_lists_apps_for_the_frontend_and_pushes_changes(kernel, dem
     kernel.kc.execute(SERVE.replace("v1'", "v3'"))  # hot swap: generation goes up
     snap = next_snapshot()
     assert [a['generation'] for a in snap['apps'] if a['route'] == '/demo'] == [1]
+    # A preview panel asks for a view: the kernel makes a WaveView widget (a comm of its own) and names it.
+    kernel.kc.shell_channel.send(kernel.kc.session.msg('comm_msg', {
+        'comm_id': comm_id, 'data': {'type': 'view', 'route': '/demo', 'ref': 'r1'}}))
+    widget_comms, answer = set(), None
+    while answer is None:
+        msg = kernel.kc.get_iopub_msg(timeout=10)
+        if msg['msg_type'] == 'comm_open' and msg['content']['target_name'] == 'jupyter.widget':
+            widget_comms.add(msg['content']['comm_id'])
+        elif msg['msg_type'] == 'comm_msg' and msg['content']['data'].get('type') == 'view':
+            answer = msg['content']['data']
+    assert answer['ref'] == 'r1' and answer['view']['model_id'] in widget_comms, 'the widget opens before the answer'
+    kernel.kc.shell_channel.send(kernel.kc.session.msg('comm_msg', {
+        'comm_id': comm_id, 'data': {'type': 'view', 'route': '/nope', 'ref': 'r2'}}))
+    while (msg := kernel.kc.get_iopub_msg(timeout=10))['msg_type'] != 'comm_msg' or msg['content']['data'].get(
+            'type') != 'view':
+        pass
+    assert msg['content']['data']['view'] is None and 'no app at /nope' in msg['content']['data']['error']
     kernel.kc.execute("apps['/demo'].stop()")
     assert '/demo' not in [a['route'] for a in next_snapshot()['apps']]
+    # Closing the apps comm (the page went away) closes the views it asked for.
+    kernel.kc.shell_channel.send(kernel.kc.session.msg('comm_close', {'comm_id': comm_id, 'data': {}}))
+    while (msg := kernel.kc.get_iopub_msg(timeout=10))['msg_type'] != 'comm_close':
+        pass
+    assert msg['content']['comm_id'] == answer['view']['model_id']

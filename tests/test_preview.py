@@ -1,6 +1,7 @@
 """The JupyterLab preview panel (labextension/src/manager.ts, preview.ts, channel.ts) in a real JupyterLab, driven in
 headless Chromium: an app started by a cell, opened beside the notebook from the toolbar, clicked, hot-swapped,
-picked among several, and followed through a kernel restart."""
+picked among several, followed through a kernel restart, and shown over the comm rung when the browser cannot reach
+the kernel's port."""
 
 from __future__ import annotations
 
@@ -28,9 +29,13 @@ CELLS = [
     "    await q.page.save()\n\nsecond = listen('/other', other)",        # 4: a second app
     'import time\ntime.sleep(2)',                                         # 5: keeps the kernel busy
     'from wave_jupyter.jupyter import session\nlen(session.session().channel.comms)',  # 6: open comms in the kernel
+    'import asyncio\nfor _ in range(100):\n    if not apps["/demo"].tabs:\n        break\n'
+    '    await asyncio.sleep(0.1)\nlen(apps["/demo"].tabs)',                # 7: waits for /demo's clients to go
 ]
 
-FRAME = '.wave-jupyter-preview-frame'
+#: The app's frame in a preview: inside the kernel's view (a WaveView widget, as in an output cell).
+FRAME = '.wave-jupyter-preview-view iframe.wave-jupyter-frame'
+CONTENT = '.wave-jupyter-preview'
 MESSAGE = '.wave-jupyter-preview-message'
 
 
@@ -117,11 +122,13 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
         assert '(True, 1)' in output_text(page, 2)
 
         # Re-defining serve hot-swaps it: the preview shows the new handler's output, its q.client kept.
-        generation = panel.locator(FRAME).get_attribute('data-generation')
+        content = panel.locator(CONTENT)
+        generation, model = content.get_attribute('data-generation'), content.get_attribute('data-view')
         run_cell(page, 3)
-        page.wait_for_function(
-            '([sel, g]) => document.querySelector(sel)?.dataset.generation !== g', arg=[FRAME, generation])
+        page.wait_for_function('([el, g]) => el.dataset.generation !== g', arg=[content.element_handle(), generation])
         app.locator('text=n=1 v2').wait_for()
+        assert content.get_attribute('data-view') == model, 'a hot swap keeps the view (and its Wave client)'
+        assert panel.locator('.wave-jupyter-view').get_attribute('data-rung') == "direct"
         page.screenshot(path=f'{shots}-swapped.png')
 
         # A long cell: the panel says the kernel is busy (the app cannot answer meanwhile), then live again.
@@ -145,12 +152,12 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
         page.locator('.lm-TabBar-tab', has_text='Wave /demo').click()
         panel.wait_for()
 
-        # The reload command (through the app object, as a key binding would) loads the app again.
-        page.evaluate('''() => document.querySelectorAll(".wave-jupyter-preview-frame").forEach(f =>
-            f.addEventListener("load", () => { f.dataset.loads = String(Number(f.dataset.loads ?? 0) + 1); }))''')
+        # The reload command (through the app object, as a key binding would) loads the app again: a new view, a new
+        # Wave client.
         assert page.evaluate('() => window.jupyterapp.commands.execute("wave-jupyter:reload-preview")') >= 1
-        page.wait_for_function('f => f.dataset.loads >= 1', arg=panel.locator(FRAME).element_handle())
-        app.locator('text=/n=\\d v2/').wait_for()
+        page.wait_for_function('([el, m]) => el.dataset.view && el.dataset.view !== m',
+                               arg=[content.element_handle(), model])
+        app.locator('text=n=0 v2').wait_for()
 
         # Restarting the kernel: the preview says so instead of a frozen frame.
         page.locator('.jp-NotebookPanel-toolbar [data-jp-item-name=restart] button, '
@@ -217,6 +224,47 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
         page.screenshot(path=f'{shots}-reloaded.png')
     except Exception:
         page.screenshot(path=f'{shots}-failed.png')
+        print(server.log_text()[-3000:])
+        raise
+    finally:
+        ctx.close()
+        server.stop()
+
+
+def test_preview_panel_over_the_comm_rung(browser, tmp_path, monkeypatch):
+    """No network path from the browser to the kernel's port: the panel's view falls to the comm by itself."""
+    from test_comm import cut_off_the_kernels_port
+    server = LabServer(tmp_path, monkeypatch)
+    ctx = browser.new_context(viewport={'width': 1600, 'height': 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    aborted = cut_off_the_kernels_port(page, server.port)
+    try:
+        page.goto(f'{server.url}lab/tree/{notebook(tmp_path)}?token={server.token}')
+        page.wait_for_selector('.jp-Notebook .jp-Cell')
+        wait_for_kernel(page)
+        run_cell(page, 0)
+        run_cell(page, 1)
+        assert page.evaluate('() => window.jupyterapp.commands.execute("wave-jupyter:open-preview")')
+        panel = preview_of(page, '/demo')
+        app = panel.frame_locator(FRAME)
+        app.locator('text=n=0 v1').wait_for()
+        assert panel.locator('.wave-jupyter-view').get_attribute('data-rung') == 'comm'
+        app.locator('[data-test=go]').click()
+        app.locator('text=n=1 v1').wait_for()
+        run_cell(page, 2)
+        assert '(True, 1)' in output_text(page, 2)  # the next cell sees the click made in the panel
+        assert not [u for u in aborted if '/_s/' in u or '/wave-static/' in u]
+        run_cell(page, 3)  # hot swap over the comm: q.client kept
+        app.locator('text=n=1 v2').wait_for()
+
+        # Closing the panel closes its view in the kernel, and with it the Wave client.
+        page.locator('.lm-TabBar-tab', has_text='Wave /demo').locator('.lm-TabBar-tabCloseIcon').click()
+        page.wait_for_function('() => !document.querySelector(".wave-jupyter-preview-panel")')
+        run_cell(page, 7)
+        assert output_text(page, 7).split()[-1] == '0'
+    except Exception:
+        page.screenshot(path=str(tmp_path / 'preview-comm-failed.png'))
         print(server.log_text()[-3000:])
         raise
     finally:

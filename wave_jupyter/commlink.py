@@ -13,10 +13,15 @@ out. What it speaks, from the browser's side:
   The server's frames come back as ``{"t": "frame", "sid", "data"}``; a reload (``{"r":1}``) as ``{"t": "reload"}``.
 * ``{"t": "http", "id", "method", "path", "headers"}`` with the body as a buffer: uploads (``POST _f/``) and file
   downloads (``GET _f/...``), answered ``{"t": "http", "id", "status", "headers"}`` with the body as a buffer.
+* ``{"t": "beat"}``, sent by a view with open sockets every :data:`HEARTBEAT` seconds. A page that vanished without
+  a word (a crash, a lost network, a laptop lid) sends nothing more: after :data:`SILENCE` seconds of silence its
+  sockets are closed, so its tabs leave like a dropped WebSocket's. A kernel loop held up by a running cell does not
+  count as silence: the view's messages wait in the shell channel meanwhile.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import mimetypes
@@ -36,6 +41,10 @@ log = logging.getLogger('wave_jupyter')
 Send = Callable[[dict, list[bytes]], None]
 #: Files per ``assets`` answer, and bytes per answer at most (comm messages stay well under frontends' limits).
 BATCH_BYTES = 4 << 20
+#: Seconds between a view's heartbeats, and of silence after which its sockets are closed (well over a minute:
+#: browsers run the timers of a hidden tab about once a minute).
+HEARTBEAT = 20.0
+SILENCE = 150.0
 
 
 def ui_version() -> str:
@@ -71,14 +80,18 @@ class _Socket:
 class CommLink:
     """The kernel's end of one view's comm: the UI of ``route``, served from ``runtime``."""
 
-    def __init__(self, runtime: Runtime, route: str, send: Send, max_upload_size: int = 256 << 20) -> None:
+    def __init__(self, runtime: Runtime, route: str, send: Send, max_upload_size: int = 256 << 20,
+                 silence: float = SILENCE) -> None:
         self.runtime = runtime
         self.route = route
         self._send = send
         self.max_upload_size = max_upload_size
+        self.silence = silence
         self.sockets: dict[str, _Socket] = {}
         self.clients: dict[str, Any] = {}
         self.closed = False
+        self._heard = 0.0  # loop time of the view's last message
+        self._watch: asyncio.TimerHandle | None = None
 
     def send(self, message: dict, buffers: list[bytes]) -> None:
         if not self.closed:
@@ -92,6 +105,7 @@ class CommLink:
     def receive(self, message: dict, buffers: list[bytes] | None = None) -> None:
         """Handle one message of the view; a bad one is logged and answered where it can be, never raised."""
         try:
+            self._heard = asyncio.get_running_loop().time()
             kind = message.get('t')
             handler = getattr(self, f'_on_{kind}', None) if isinstance(kind, str) else None
             if handler is None:
@@ -132,6 +146,29 @@ class CommLink:
         headers = {'User-Agent': [str(message.get('agent', 'wave_jupyter comm'))], 'X-Wave-Transport': ['comm']}
         client = self.runtime.broker.connect(sock, client_id, headers)
         self.clients[sid] = client
+        if self._watch is None:
+            self._check(asyncio.get_running_loop().time())
+
+    def _on_beat(self, message: dict, buffers: list[bytes]) -> None:
+        pass  # hearing it is all (receive noted the time)
+
+    def _check(self, due: float) -> None:
+        """Close the sockets of a view silent for too long; ``due`` is when this check was meant to run."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self._watch = None
+        if self.closed or not self.sockets:
+            return
+        if now - due > 1.0:
+            self._heard = max(self._heard, now)  # the loop was held up: the view's messages may be waiting in line
+        elif now - self._heard > self.silence:
+            log.info('wave_jupyter: a view of %s went silent; closing its %d socket(s)', self.route,
+                     len(self.sockets))
+            for sock in list(self.sockets.values()):
+                sock.close()
+            return
+        step = min(self.silence / 3, HEARTBEAT)
+        self._watch = loop.call_later(step, self._check, now + step)
 
     def _on_frame(self, message: dict, buffers: list[bytes]) -> None:
         sid = str(message.get('sid'))
@@ -217,3 +254,6 @@ class CommLink:
             sock.closed = True
             self.dropped(sock)
         self.closed = True
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None

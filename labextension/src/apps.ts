@@ -15,7 +15,18 @@ export interface IAppInfo {
   /** Incremented on every hot swap of the handler: the preview reloads then. */
   generation: number;
   clients: number;
+  /** Which app object this is: a new one (the app started again) needs a new view. */
+  instance: string;
 }
+
+/** A widget view of the kernel (`application/vnd.jupyter.widget-view+json`), as a notebook output holds one. */
+export interface IWidgetView {
+  model_id: string;
+  version_major: number;
+  version_minor: number;
+}
+
+export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json';
 
 /** The comm's target name, the same on both ends. */
 export const COMM_TARGET = 'wave_jupyter.apps';
@@ -45,10 +56,33 @@ export function parseApps(data: unknown): IAppInfo[] | null {
       token: typeof entry.token === 'string' ? entry.token : '',
       height: typeof entry.height === 'number' ? entry.height : 400,
       generation: typeof entry.generation === 'number' ? entry.generation : 0,
-      clients: typeof entry.clients === 'number' ? entry.clients : 0
+      clients: typeof entry.clients === 'number' ? entry.clients : 0,
+      instance: typeof entry.instance === 'string' ? entry.instance : `${entry.port}${entry.route}`
     });
   }
   return apps;
+}
+
+/**
+ * The answer to a `{"type": "view"}` request: `{"type": "view", "ref", "view": {model_id, ...}}` (view null when the
+ * kernel has no such app), or null for any other message.
+ */
+export function parseView(data: unknown): { ref: string; view: IWidgetView | null } | null {
+  if (!isObject(data) || data.type !== 'view' || typeof data.ref !== 'string') {
+    return null;
+  }
+  const view = data.view;
+  const ok = isObject(view) && typeof view.model_id === 'string' && view.model_id !== '';
+  return {
+    ref: data.ref,
+    view: ok
+      ? {
+          model_id: view.model_id as string,
+          version_major: Number(view.version_major) || 2,
+          version_minor: Number(view.version_minor) || 0
+        }
+      : null
+  };
 }
 
 /** The outcome of picking an app for a command. */

@@ -1,13 +1,17 @@
 /**
  * The front end of the `wave_jupyter.apps` comm for one notebook: the apps of the notebook's own kernel, kept up to
- * date across kernel changes and restarts. Nothing is ever executed in the kernel.
+ * date across kernel changes and restarts, and the live views its preview panels ask the kernel for. Nothing is ever
+ * executed in the kernel.
+ *
+ * The page opens the comm: the kernel lists a never-opened "beacon" comm of the target once wave_jupyter is active,
+ * which a comm_info request sees. The page asks when it connects to a kernel and after every cell run until then.
  */
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { COMM_TARGET, IAppInfo, KernelState, kernelState, newRoutes, parseApps } from './apps';
+import { COMM_TARGET, IAppInfo, IWidgetView, KernelState, kernelState, newRoutes, parseApps, parseView } from './apps';
 
 /** How long the kernel must stay busy before the previews say so (every comm message makes it busy briefly). */
 const BUSY_DELAY_MS = 400;
@@ -82,6 +86,39 @@ export class AppsChannel implements IDisposable {
   }
 
   /**
+   * Asks the kernel for a new live view of the app at `route` (a WaveView widget, one Wave client), for a preview
+   * panel. Resolves to the widget's view JSON, or null when the kernel has no such app (or no comm now).
+   */
+  async requestView(route: string): Promise<IWidgetView | null> {
+    if (!(await this.refresh())) {
+      return null;
+    }
+    const comm = this._comm;
+    if (!comm) {
+      return null;
+    }
+    const ref = `${Date.now().toString(36)}-${++this._refs}`;
+    return new Promise<IWidgetView | null>(resolve => {
+      this._views.set(ref, resolve);
+      try {
+        comm.send({ type: 'view', route, ref });
+      } catch {
+        this._views.delete(ref);
+        resolve(null);
+      }
+    });
+  }
+
+  /** Tells the kernel a view from requestView is no longer shown, so it closes the widget and its Wave client. */
+  releaseView(modelId: string): void {
+    try {
+      this._comm?.send({ type: 'unview', model_id: modelId });
+    } catch {
+      // The comm is gone, and the kernel closed the views with it.
+    }
+  }
+
+  /**
    * Resolves once the current kernel sent a snapshot, or after `timeout` ms (then the apps stay as they are): a
    * command run right after the page loaded waits for the comm this way.
    */
@@ -119,6 +156,7 @@ export class AppsChannel implements IDisposable {
     }
     this._disposed = true;
     clearTimeout(this._busyTimer);
+    this._answerViews();
     window.removeEventListener('pagehide', this._onPageHide);
     this._closeOwnComm();
     this._detach();
@@ -186,6 +224,7 @@ export class AppsChannel implements IDisposable {
     // its apps are new); a snapshot this side asked for (a page load, a reconnection) lists apps that were running.
     this._known = null;
     this._dropComm();
+    this._answerViews();
     if (changed) {
       this._changed.emit();
     }
@@ -198,8 +237,10 @@ export class AppsChannel implements IDisposable {
       this._setState('unknown');
       return;
     }
-    // The kernel keeps its comm targets across restarts; registering again only replaces the callback.
+    // The kernel keeps its comm targets across restarts; registering again only replaces the callback. (Today's
+    // kernel side never opens a comm; one that did would reach every page.)
     kernel.registerCommTarget(COMM_TARGET, this._onCommOpen);
+    kernel.iopubMessage.connect(this._onIopub, this);
     this._setState(kernelState(kernel.status));
     void this._probe();
   }
@@ -210,7 +251,30 @@ export class AppsChannel implements IDisposable {
     this._kernel = null;
     if (kernel && !kernel.isDisposed) {
       kernel.removeCommTarget(COMM_TARGET, this._onCommOpen);
+      kernel.iopubMessage.disconnect(this._onIopub, this);
     }
+  }
+
+  /**
+   * After a cell ran (the kernel idle again after an execute request), a kernel without our comm may have just
+   * activated wave_jupyter: ask. Idle after other requests (our own comm_info among them) does not ask again.
+   */
+  private _onIopub(_: Kernel.IKernelConnection, msg: KernelMessage.IIOPubMessage): void {
+    if (
+      msg.header.msg_type === 'status' &&
+      (msg as KernelMessage.IStatusMsg).content.execution_state === 'idle' &&
+      (msg.parent_header as Partial<KernelMessage.IHeader>).msg_type === 'execute_request' &&
+      !this._comm
+    ) {
+      void this._probe(true);
+    }
+  }
+
+  /** Answers the views still asked for with null (no kernel to make them any more). */
+  private _answerViews(): void {
+    const waiting = [...this._views.values()];
+    this._views.clear();
+    waiting.forEach(resolve => resolve(null));
   }
 
   /**
@@ -249,7 +313,7 @@ export class AppsChannel implements IDisposable {
    * running code, and without the kernel's "No such comm target" error that a refused comm_open would log.
    * Resolves to whether a comm is open.
    */
-  private async _probe(): Promise<boolean> {
+  private async _probe(afterRun = false): Promise<boolean> {
     const kernel = this._kernel;
     if (this._disposed || !kernel || kernel.isDisposed || kernel.connectionStatus !== 'connected' || !kernel.handleComms) {
       return false;
@@ -277,7 +341,8 @@ export class AppsChannel implements IDisposable {
     } catch {
       return false;
     }
-    this._use(comm, false);
+    // After a cell run, wave_jupyter has just activated: whatever it lists has just started.
+    this._use(comm, afterRun);
     try {
       comm.open({});
     } catch {
@@ -298,16 +363,16 @@ export class AppsChannel implements IDisposable {
     // The kernel's comm reaches every page: one this page opened is no longer needed.
     this._closeOwnComm();
     this._dropComm();
-    this._use(comm, true);
+    this._use(comm, true, true);
     this._receive(msg.content.data, true);
   };
 
-  private _use(comm: Kernel.IComm, openedByKernel: boolean): void {
+  private _use(comm: Kernel.IComm, justActivated: boolean, openedByKernel = false): void {
     this._comm = comm;
     this._ownComm = !openedByKernel;
     comm.onMsg = msg => {
       if (this._comm === comm) {
-        this._receive(msg.content.data, openedByKernel);
+        this._receive(msg.content.data, justActivated);
       }
     };
     comm.onClose = () => {
@@ -319,12 +384,19 @@ export class AppsChannel implements IDisposable {
     };
   }
 
-  private _receive(data: unknown, openedByKernel: boolean): void {
+  private _receive(data: unknown, justActivated: boolean): void {
+    const view = parseView(data);
+    if (view) {
+      const resolve = this._views.get(view.ref);
+      this._views.delete(view.ref);
+      resolve?.(view.view);
+      return;
+    }
     const apps = parseApps(data);
     if (apps === null || this._disposed) {
       return;
     }
-    if (this._known === null && openedByKernel) {
+    if (this._known === null && justActivated) {
       // wave_jupyter activated just now: whatever it lists has just started.
       this._known = new Set();
     }
@@ -358,4 +430,6 @@ export class AppsChannel implements IDisposable {
   private _changed = new Signal<this, void>(this);
   private _started = new Signal<this, string[]>(this);
   private _refused = new Signal<this, void>(this);
+  private _views = new Map<string, (view: IWidgetView | null) => void>();
+  private _refs = 0;
 }

@@ -13,6 +13,7 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { IStateDB } from '@jupyterlab/statedb';
 import { DisposableDelegate } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
@@ -144,7 +145,9 @@ export class PreviewManager {
       return existing;
     }
     const name = target.widget.title.label || 'notebook';
-    const panel = new AppPreviewPanel(target.channel, app.route, name);
+    // A notebook's rendermime renders its kernel's widgets (the preview shows the kernel's view of the app).
+    const rendermime = (target.widget as Widget & { content?: { rendermime?: IRenderMimeRegistry } }).content?.rendermime;
+    const panel = new AppPreviewPanel(target.channel, app.route, name, rendermime ?? null);
     panel.id = `wave-jupyter-preview-${++this._count}`;
     this._previews.push(panel);
     this._previewTargets.set(panel, target);

@@ -1,19 +1,21 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 
-import { IAppInfo, kernelState, newRoutes, parseApps, pickApp, previewView } from '../src/apps';
+import { IAppInfo, kernelState, newRoutes, parseApps, parseView, pickApp, previewView } from '../src/apps';
 
 function app(route: string, extra: Partial<IAppInfo> = {}): IAppInfo {
-  return { route, mode: 'unicast', port: 10101, token: 't', height: 400, generation: 1, clients: 0, ...extra };
+  return { route, mode: 'unicast', port: 10101, token: 't', height: 400, generation: 1, clients: 0, instance: 'i1', ...extra };
 }
 
 describe('parseApps', () => {
   it('reads the snapshot the kernel sends', () => {
     const msg = {
       type: 'apps',
-      apps: [{ route: '/demo', mode: 'multicast', port: 5, token: 'x', height: 300, generation: 3, clients: 2 }]
+      apps: [{ route: '/demo', mode: 'multicast', port: 5, token: 'x', height: 300, generation: 3, clients: 2, instance: 'a7' }]
     };
-    assert.deepEqual(parseApps(msg), [app('/demo', { mode: 'multicast', port: 5, token: 'x', height: 300, generation: 3, clients: 2 })]);
+    assert.deepEqual(parseApps(msg), [
+      app('/demo', { mode: 'multicast', port: 5, token: 'x', height: 300, generation: 3, clients: 2, instance: 'a7' })
+    ]);
     assert.deepEqual(parseApps({ type: 'apps', apps: [] }), []);
   });
 
@@ -23,8 +25,23 @@ describe('parseApps', () => {
     assert.equal(parseApps({ type: 'apps' }), null);
     assert.deepEqual(parseApps({ type: 'apps', apps: [{ route: '/a' }, { port: 1 }, 'x', { route: '/b', port: 1.5 }] }), []);
     assert.deepEqual(parseApps({ type: 'apps', apps: [{ route: '/a', port: 7 }] }), [
-      app('/a', { port: 7, token: '', generation: 0 })
+      app('/a', { port: 7, token: '', generation: 0, instance: '7/a' })
     ]);
+  });
+});
+
+describe('parseView', () => {
+  it("reads the kernel's answer to a view request", () => {
+    const view = { model_id: 'm1', version_major: 2, version_minor: 1 };
+    assert.deepEqual(parseView({ type: 'view', ref: 'r', view }), { ref: 'r', view });
+    assert.deepEqual(parseView({ type: 'view', ref: 'r', view: null, error: 'no app at /x' }), { ref: 'r', view: null });
+    assert.deepEqual(parseView({ type: 'view', ref: 'r', view: { model_id: '' } }), { ref: 'r', view: null });
+  });
+
+  it('ignores other messages', () => {
+    assert.equal(parseView({ type: 'apps', apps: [] }), null);
+    assert.equal(parseView({ type: 'view' }), null);
+    assert.equal(parseView('view'), null);
   });
 });
 

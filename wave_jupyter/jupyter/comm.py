@@ -1,12 +1,19 @@
 """The kernel's list of apps, for the JupyterLab extension's preview panel: a comm, never code run in cell order.
 
-Both ends can start it: the kernel opens a ``wave_jupyter.apps`` comm when wave_jupyter activates (a front end that
-registered that target gets it), and registers the same target so a front end that connects later (a page reload)
-can open one. Every comm gets the snapshot at once and again whenever apps are mounted, stopped or swapped::
+Only a front end opens a ``wave_jupyter.apps`` comm: the kernel opens none itself, so a front end without the
+extension (nbclient, nbconvert, VS Code) never sees a comm it has no handler for. To let the extension know that
+wave_jupyter is active without running code, the kernel keeps a *beacon*: a comm of that target registered with the
+kernel's comm manager but never opened on the wire, which a ``comm_info_request`` lists. Every open comm gets the
+snapshot at once and again whenever apps are mounted, stopped or swapped::
 
-    {"type": "apps", "apps": [{"route", "mode", "port", "token", "height", "generation", "clients"}, ...]}
+    {"type": "apps", "apps": [{"route", "mode", "port", "token", "height", "generation", "clients", "instance"}, ...]}
 
-A front end may send ``{"type": "refresh"}`` to get the snapshot again.
+A front end may send ``{"type": "refresh"}`` to get the snapshot again, and ``{"type": "view", "route", "ref"}``
+to get a live view of an app for its preview panel: the kernel makes a :class:`~.widget.WaveView` (the same one an
+output cell shows, so the panel reaches the app on the same ladder, the comm rung included) and answers
+``{"type": "view", "ref", "view": {"model_id", "version_major", "version_minor"}}`` (``view`` null, with an
+``error``, when there is no such app). ``{"type": "unview", "model_id"}`` closes it, as does
+closing the comm.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from .. import events
 from ..runner import apps
 from ..runtime import Runtime
 from ..server import server_of
+from .display import view
 
 TARGET = 'wave_jupyter.apps'
+WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
 #: What changes the snapshot.
 CHANGES = (events.RouteAdded, events.RouteRemoved, events.AppSwapped, events.AppStopped)
 
@@ -30,7 +39,7 @@ def snapshot() -> dict[str, Any]:
         server = server_of(a)
         entries.append({'route': a.route, 'mode': a.mode, 'port': server.port if server else 0,
                         'token': server.secret if server else '', 'height': a.height, 'generation': a.generation,
-                        'clients': len(a.tabs)})
+                        'clients': len(a.tabs), 'instance': f'{id(a):x}'})
     return {'type': 'apps', 'apps': entries}
 
 
@@ -46,7 +55,8 @@ class AppsChannel:
             return
         manager.register_target(TARGET, self._opened_by_frontend)
         from comm import create_comm
-        self._add(create_comm(target_name=TARGET, data=snapshot()))
+        self.beacon = create_comm(target_name=TARGET, primary=False)  # listed by comm_info, never sent
+        manager.register_comm(self.beacon)
 
     def _opened_by_frontend(self, comm: Any, msg: dict) -> None:
         self._add(comm)
@@ -54,8 +64,36 @@ class AppsChannel:
 
     def _add(self, comm: Any) -> None:
         self.comms.append(comm)
-        comm.on_msg(lambda msg: comm.send(snapshot()))
-        comm.on_close(lambda msg: self.comms.remove(comm) if comm in self.comms else None)
+        views: dict[str, Any] = {}  # the preview views this front end asked for, by model id
+        comm.on_msg(lambda msg: self._on_message(comm, views, msg['content']['data']))
+        comm.on_close(lambda msg: self._closed(comm, views))
+
+    def _on_message(self, comm: Any, views: dict[str, Any], data: Any) -> None:
+        kind = data.get('type') if isinstance(data, dict) else None
+        if kind == 'view':
+            app = apps.get(data.get('route'))
+            if app is None:
+                comm.send({'type': 'view', 'ref': data.get('ref'), 'view': None,
+                           'error': f'no app at {data.get("route")}'})
+                return
+            v = view(app, height=0)  # 0: as tall as the panel
+            views[v.model_id] = v
+            bundle = v._repr_mimebundle_()
+            bundle = bundle[0] if isinstance(bundle, tuple) else bundle
+            comm.send({'type': 'view', 'ref': data.get('ref'), 'view': bundle[WIDGET_VIEW]})
+        elif kind == 'unview':
+            v = views.pop(data.get('model_id'), None)
+            if v is not None:
+                v.close()
+        else:
+            comm.send(snapshot())
+
+    def _closed(self, comm: Any, views: dict[str, Any]) -> None:
+        if comm in self.comms:
+            self.comms.remove(comm)
+        for v in views.values():
+            v.close()
+        views.clear()
 
     def watch(self, runtime: Runtime) -> None:
         """Publish whenever ``runtime``'s apps change (once per runtime)."""

@@ -19,8 +19,9 @@ _views: weakref.WeakKeyDictionary[App, list[WaveView]] = weakref.WeakKeyDictiona
 
 
 def view(app: App, height: int | None = None) -> WaveView:
-    """A new live view of ``app`` (a new Wave client), ``height`` pixels tall."""
-    v = WaveView(app, height=height or app.height)
+    """A new live view of ``app`` (a new Wave client), ``height`` pixels tall (the app's height when None, as tall as
+    its container when 0)."""
+    v = WaveView(app, height=app.height if height is None else height)
     _views[app] = [*views_of(app), v]
     return v
 
@@ -40,7 +41,7 @@ def fallback_html(app: App) -> str:
     where = f'{server.host}:{server.port}' if server else 'no port'
     return (f'<div class="wave-jupyter-fallback"><b>H2O Wave app <code>{html.escape(app.route)}</code></b> '
             f'({html.escape(app.mode)}), served by the kernel on <code>{html.escape(where)}</code>. '
-            f'The live view needs a running kernel and the <code>wave-jupyter</code> JupyterLab extension.</div>')
+            f'The live view needs the running kernel.</div>')
 
 
 def mimebundle(app: App, console: Console | None = None, height: int | None = None) -> dict[str, Any]:

@@ -11,6 +11,8 @@
 const FRAME_JS = '__FRAME_JS__';
 const CACHE = 'wave-jupyter-ui';
 const PROBE_MS = 1500;
+// A comm view's heartbeat while it has sockets: the kernel closes them after long silence (commlink.py).
+const HEARTBEAT_MS = 20000;
 
 // 'starting' after the view exists means a new kernel process: a restart not seen as 'restarting'.
 const DEAD = new Set(['dead', 'restarting', 'autorestarting', 'starting']);
@@ -130,6 +132,7 @@ class CommRung {
     model.on('msg:custom', this.onMessage);
     window.addEventListener('message', this.onFrame);
     window.addEventListener('pagehide', this.onLeave);
+    this.beat = setInterval(() => this.sockets.size && this.send({ t: 'beat' }), HEARTBEAT_MS);
     this.build();
   }
 
@@ -219,6 +222,7 @@ class CommRung {
   }
 
   destroy() {
+    clearInterval(this.beat);
     this.closeSockets();
     this.model.off('msg:custom', this.onMessage);
     window.removeEventListener('message', this.onFrame);
@@ -271,7 +275,11 @@ function render({ model, el }) {
     el.dataset.state = s;
   };
   const setHeight = () => {
-    body.style.height = `${Number(model.get('height')) || 400}px`;
+    // 0: as tall as the container (the preview panel); else that many pixels.
+    const fill = model.get('height') === 0;
+    body.style.height = fill ? '' : `${Number(model.get('height')) || 400}px`;
+    body.style.flex = fill ? '1 1 auto' : '';
+    el.style.cssText = fill ? 'display:flex;flex-direction:column;height:100%' : '';
   };
   const clear = () => {
     if (current) current.destroy();
