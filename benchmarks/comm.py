@@ -25,7 +25,7 @@ from playwright.sync_api import sync_playwright
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / 'tests'))
-from jupyter_server import JupyterServer  # noqa: E402 - the tests' JupyterLab launcher
+from jupyter_process import JupyterServer  # noqa: E402 - the tests' JupyterLab launcher
 from test_jupyterlab import run_cell, wait_for_kernel  # noqa: E402
 
 SETUP = f'''import os, sys, psutil

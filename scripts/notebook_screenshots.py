@@ -7,7 +7,7 @@ worked), and the pictures can be made again, the same way, after any change to t
 extension.
 
 How: the notebooks are copied into a temporary folder (nothing is written into the repository), JupyterLab is started
-there (``tests/jupyter_server.py``), and each notebook is opened in its own workspace in headless Chromium (Debian's
+there (``tests/jupyter_process.py``), and each notebook is opened in its own workspace in headless Chromium (Debian's
 ``/usr/bin/chromium``; no browser is downloaded). The cells are run from the *Run* menu as a person would, accepting
 the kernel dialog if JupyterLab asks. Every wait is on a condition (all prompts numbered, a text inside the app's
 iframe, a plot that stopped moving), never a fixed sleep. Where it tells more, one real click is made inside the app.
@@ -49,8 +49,8 @@ CELL_TIMEOUT = 90  # seconds for a whole run of cells (the first run also starts
 
 
 def load_jupyter_server_helper():
-    """``tests/jupyter_server.py``, loaded under another name (on sys.path it would shadow ``jupyter_server``)."""
-    spec = importlib.util.spec_from_file_location('wave_jupyter_test_server', ROOT / 'tests' / 'jupyter_server.py')
+    """``tests/jupyter_process.py``, loaded by path (tests/ is not a package)."""
+    spec = importlib.util.spec_from_file_location('wave_jupyter_test_server', ROOT / 'tests' / 'jupyter_process.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.JupyterServer

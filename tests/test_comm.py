@@ -10,7 +10,7 @@ import sys
 
 import nbformat
 import pytest
-from jupyter_server import JupyterServer
+from jupyter_process import JupyterServer
 from test_jupyterlab import output_text, run_cell, wait_for_kernel
 
 SERVE = '''from h2o_wave import ui
@@ -113,6 +113,8 @@ def test_the_app_runs_over_the_comm_without_our_extension_or_a_network_path(brow
         frame = app_frame(page)
         frame.locator('text=n=0 v1').wait_for()
         assert view.get_attribute('data-rung') == 'comm'
+        # The package's server extension is on: kernel WebSockets without Nagle's delay (see serverext.py).
+        assert 'wave_jupyter.serverext | extension was successfully loaded' in server.log_text()
         assert 'live' in view.locator('.wave-jupyter-state').inner_text()
         frame.locator('[data-test=who]').fill('Ada')
         frame.locator('[data-test=go]').click()

@@ -113,15 +113,16 @@ def kernel():
     k.shutdown()
 
 
-SERVE = '''import time
+SERVE = '''import threading, time
 from h2o_wave import ui
 from wave_jupyter import Q, apps, listen, server_of
 from wave_jupyter.jupyter.display import view
-handled = {}
+handled, on_main = {}, {}
 
 async def serve(q: Q):
     if q.args.who:
         handled[q.args.who] = time.time()
+        on_main[q.args.who] = threading.current_thread() is threading.main_thread()
     q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'who={q.args.who}')
     await q.page.save()
 
@@ -181,4 +182,32 @@ def test_when_events_are_handled_while_a_cell_runs_on_either_rung(kernel):
         assert comm_at < cell_end  # and so is the comm, on ipykernel 7
     else:
         assert cell_end <= comm_at
+    kernel.run("apps['/demo'].stop()")
+
+
+def test_comm_messages_on_a_subshell_thread_reach_the_app_on_the_kernels_loop(kernel):
+    """JupyterLab 4.6 sends widget messages over subshells (ipykernel 7: a thread each); the app still runs on the
+    kernel's main loop, like every other app and transport."""
+    import ipykernel
+    if int(ipykernel.__version__.split('.')[0]) < 7:
+        pytest.skip('subshells arrived in ipykernel 7')
+    kernel.run(SERVE + "\nhandled.clear()")
+    kc = kernel.kc
+    kc.control_channel.send(kc.session.msg('create_subshell_request', {}))
+    while (reply := kc.get_control_msg(timeout=10))['msg_type'] != 'create_subshell_reply':
+        pass
+    subshell = reply['content']['subshell_id']
+    comm_id = kernel.eval('v.comm.comm_id')
+
+    def to_view(content: dict) -> None:
+        msg = kc.session.msg('comm_msg', {'comm_id': comm_id, 'data': {'method': 'custom', 'content': content}})
+        msg['header']['subshell_id'] = subshell
+        kc.session.send(kc.shell_channel.socket, msg)
+
+    to_view({'t': 'open', 'sid': 's1', 'client': None})
+    to_view({'t': 'frame', 'sid': 's1', 'data': '+ srcdoc '})
+    to_view({'t': 'frame', 'sid': 's1', 'data': '@ srcdoc {"who":"sub"}'})
+    wait_for(lambda: kernel.eval("'sub' in handled"), what='the click over the subshell handled')
+    assert kernel.eval("on_main['sub']") is True
+    to_view({'t': 'close', 'sid': 's1'})
     kernel.run("apps['/demo'].stop()")

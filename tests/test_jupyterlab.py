@@ -6,7 +6,7 @@ import time
 
 import nbformat
 import pytest
-from jupyter_server import JupyterServer
+from jupyter_process import JupyterServer
 
 SERVE = '''from h2o_wave import ui
 from wave_jupyter import Q, apps, listen

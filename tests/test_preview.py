@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import wait_for
-from jupyter_server import JupyterServer
+from jupyter_process import JupyterServer
 from test_jupyterlab import SERVE, run_cell, wait_for_kernel
 
 REPO = Path(__file__).resolve().parent.parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import wait_for
 from h2o_wave import ui
-from jupyter_server import JupyterServer
+from jupyter_process import JupyterServer
 
 from wave_jupyter import Q
 

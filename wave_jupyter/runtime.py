@@ -91,6 +91,17 @@ class Runtime:
         self.loop.call_soon_threadsafe(run)
         return done.result(timeout=timeout)
 
+    def soon(self, func: Callable[..., Any], *args: Any) -> None:
+        """``func(*args)`` on the loop's thread: now if on it, else as soon as the loop gets to it (never waits).
+
+        Jupyter may deliver comm messages on another thread (ipykernel 7 runs comms over subshells, one thread per
+        comm target): what they do to apps happens here, on the loop every app lives on.
+        """
+        if self.on_loop_thread or self.loop is None:
+            func(*args)
+        else:
+            self.loop.call_soon_threadsafe(func, *args)
+
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         """A task on the loop whose failure is logged, not lost."""
         assert self.loop is not None, 'the runtime is not bound to a loop'

@@ -18,6 +18,8 @@ closing the comm.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import weakref
 from typing import Any
 
@@ -50,6 +52,9 @@ class AppsChannel:
         self.comms: list[Any] = []
         self._last: dict | None = None
         self._watched: weakref.WeakSet[Runtime] = weakref.WeakSet()
+        # The kernel's own thread and loop (apps live there); comm messages may come on a subshell's thread.
+        self._thread = threading.get_ident()
+        self._loop = asyncio.get_event_loop()
         manager = getattr(getattr(shell, 'kernel', None), 'comm_manager', None)
         if manager is None:  # not in a kernel (a plain IPython terminal)
             return
@@ -60,13 +65,19 @@ class AppsChannel:
 
     def _opened_by_frontend(self, comm: Any, msg: dict) -> None:
         self._add(comm)
-        comm.send(snapshot())
+        self._soon(lambda: comm.send(snapshot()))
 
     def _add(self, comm: Any) -> None:
         self.comms.append(comm)
         views: dict[str, Any] = {}  # the preview views this front end asked for, by model id
-        comm.on_msg(lambda msg: self._on_message(comm, views, msg['content']['data']))
-        comm.on_close(lambda msg: self._closed(comm, views))
+        comm.on_msg(lambda msg: self._soon(self._on_message, comm, views, msg['content']['data']))
+        comm.on_close(lambda msg: self._soon(self._closed, comm, views))
+
+    def _soon(self, func: Any, *args: Any) -> None:
+        if threading.get_ident() == self._thread:
+            func(*args)
+        else:
+            self._loop.call_soon_threadsafe(func, *args)
 
     def _on_message(self, comm: Any, views: dict[str, Any], data: Any) -> None:
         kind = data.get('type') if isinstance(data, dict) else None

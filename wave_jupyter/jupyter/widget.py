@@ -58,6 +58,10 @@ class WaveView(anywidget.AnyWidget):
         self.on_msg(self._on_front_end)
 
     def _on_front_end(self, _: Any, content: Any, buffers: list) -> None:
+        # Maybe on a subshell's thread (ipykernel 7): handled on the app's loop, in order.
+        self.app.runtime.soon(self._handle, content, [bytes(b) for b in buffers or []])
+
+    def _handle(self, content: Any, buffers: list[bytes]) -> None:
         if not isinstance(content, dict):
             return
         if content.get('type') == 'hello':
@@ -66,7 +70,7 @@ class WaveView(anywidget.AnyWidget):
             return
         if self.link is None:
             self.link = CommLink(self.app.runtime, self.app.route, lambda m, b: self.send(m, b))
-        self.link.receive(content, [bytes(b) for b in buffers or []])
+        self.link.receive(content, buffers)
 
     def close(self) -> None:
         if self.link is not None:

@@ -1,0 +1,56 @@
+"""The server extension (``wave_jupyter/serverext.py``): kernel WebSockets with TCP_NODELAY, on whatever connection
+class the server is configured with."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import types
+
+from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
+from tornado.iostream import IOStream
+
+from wave_jupyter import serverext
+
+
+def serverapp(connection_class: type) -> types.SimpleNamespace:
+    log = types.SimpleNamespace(debug=lambda *a: None)
+    return types.SimpleNamespace(web_app=types.SimpleNamespace(settings={serverext.SETTING: connection_class}),
+                                 log=log)
+
+
+def test_the_configured_connection_class_is_wrapped_once():
+    app = serverapp(ZMQChannelsWebsocketConnection)
+    serverext._load_jupyter_server_extension(app)
+    wrapped = app.web_app.settings[serverext.SETTING]
+    assert issubclass(wrapped, ZMQChannelsWebsocketConnection) and wrapped is not ZMQChannelsWebsocketConnection
+    serverext._load_jupyter_server_extension(app)  # loaded twice (two configs): not wrapped twice
+    assert app.web_app.settings[serverext.SETTING] is wrapped
+
+
+def test_connecting_turns_nagle_off_on_the_real_socket():
+    class Connection:  # what the server's class does on connect, reduced to the part that matters here
+        async def connect(self) -> str:
+            return 'connected'
+
+    async def main() -> tuple[str, int]:
+        listener = socket.socket()
+        listener.bind(('127.0.0.1', 0))
+        listener.listen()
+        client = socket.create_connection(listener.getsockname())
+        server_side, _ = listener.accept()
+        stream = IOStream(server_side)
+        handler = types.SimpleNamespace(set_nodelay=stream.set_nodelay)
+        wrapped = type('C', (serverext.NoDelay, Connection), {})()
+        wrapped.websocket_handler = handler
+        before = server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert before == 0
+        result = await wrapped.connect()
+        nodelay = server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        stream.close()
+        client.close()
+        listener.close()
+        return result, nodelay
+
+    result, nodelay = asyncio.run(main())
+    assert result == 'connected' and nodelay != 0
