@@ -1,4 +1,4 @@
-"""``python -m wave_jupyter run app.py [--port N]``: serve an unmodified Wave app or script file."""
+"""The ``python -m wave_jupyter`` (or ``wave-jupyter``) command: run a Wave app here, or export one from a notebook."""
 
 from __future__ import annotations
 
@@ -10,26 +10,91 @@ import sys
 from .runner import run_file
 from .server import DEFAULT_PORT, PORT_ENV
 
+DESCRIPTION = 'H2O Wave apps in Jupyter, and outside it.'
+EPILOG = '''examples:
+  python -m wave_jupyter run app.py               serve an unmodified Wave app file on 127.0.0.1
+  python -m wave_jupyter run pkg.app --reload     a module, as `wave run` takes it; re-run on change, state kept
+  python -m wave_jupyter export demo.ipynb -o app.py   the notebook's app as a plain h2o_wave file
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog='python -m wave_jupyter', description=__doc__)
-    sub = parser.add_subparsers(dest='command', required=True)
-    run = sub.add_parser('run', help='serve a Wave app (@app / listen) or script (site pages) file')
-    run.add_argument('file', help='path to the .py file, run unmodified')
+Each command has its own --help.'''
+
+RUN_EPILOG = '''examples:
+  python -m wave_jupyter run app.py
+  python -m wave_jupyter run examples.todo --reload
+  python -m wave_jupyter run app.py --port 0      any free port; the URL is printed'''
+
+EXPORT_EPILOG = '''examples:
+  python -m wave_jupyter export demo.ipynb -o app.py
+  python -m wave_jupyter export demo.ipynb --route /demo -o app.py && wave run app
+
+In a notebook: %wave export /demo app.py'''
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog='python -m wave_jupyter', description=DESCRIPTION, epilog=EPILOG,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest='command', required=True, metavar='{run,export}')
+
+    run = sub.add_parser('run', help='serve a Wave app or script (a file or module) on 127.0.0.1',
+                         description='Serve an unmodified Wave app (@app / listen) or script (site pages), given as '
+                                     'a file or, as `wave run` takes it, a module name.',
+                         epilog=RUN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument('target', metavar='FILE|MODULE', help='app.py, src/app.py, app or pkg.app (relative imports '
+                                                           'inside a package work)')
     run.add_argument('--port', type=int, default=None,
                      help=f'port on 127.0.0.1 (default: ${PORT_ENV} or {DEFAULT_PORT}; 0 = any free port)')
+    run.add_argument('--reload', action='store_true',
+                     help='run the file again when a .py file beside it changes, keeping q.app, q.user, q.client '
+                          'and open tabs')
+    run.add_argument('--no-reload', action='store_true', help='accepted as `wave run` takes it (the default here)')
+    run.add_argument('--no-autostart', action='store_true',
+                     help='accepted as `wave run` takes it (there is no separate server to start here)')
     run.add_argument('-v', '--verbose', action='store_true', help='log every request and frame')
-    args = parser.parse_args(argv)
+
+    export = sub.add_parser('export', help="write a notebook's Wave app as a plain h2o_wave app file",
+                            description="Write the app a notebook starts (its handler and what the handler needs: "
+                                        "imports, helpers, constants, @on handlers, on_startup) as a file that runs "
+                                        "unchanged on the Wave server. Cells that only inspect or drive the app are "
+                                        "left out.",
+                            epilog=EXPORT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    export.add_argument('notebook', metavar='NOTEBOOK.ipynb')
+    export.add_argument('--route', default=None, help='the app to export, when the notebook starts several')
+    export.add_argument('-o', '--output', default=None, help='the file to write (default: print it)')
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    top = parser()
+    args = top.parse_args(argv)
+    if args.command == 'export':
+        return _export(top, args)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-    if not os.path.isfile(args.file):
-        parser.error(f'no such file: {args.file}')
     port = args.port if args.port is not None else int(os.environ.get(PORT_ENV, DEFAULT_PORT))
     try:
-        return run_file(args.file, port)
+        return run_file(args.target, port, reload=args.reload and not args.no_reload)
     except OSError as e:
         print(f'wave_jupyter: {e}', file=sys.stderr)
         return 1
+
+
+def _export(top: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from .export import ExportError, export_notebook
+    if not os.path.isfile(args.notebook):
+        top.error(f'no such notebook: {args.notebook}')
+    try:
+        text = export_notebook(args.notebook, args.route, file=args.output or 'app.py')
+    except ExportError as e:
+        print(f'wave_jupyter export: {e}', file=sys.stderr)
+        return 1
+    if args.output:
+        with open(args.output, 'w', encoding='utf-8') as f:
+            f.write(text)
+        print(f'wrote {args.output}: run it with `wave run {os.path.splitext(os.path.basename(args.output))[0]}` '
+              f'or `python -m wave_jupyter run {args.output}`', file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 if __name__ == '__main__':

@@ -189,8 +189,15 @@ class App(Inspection):
         self.runtime.spawn(self.shutdown())
         self.runtime.events.emit(events.AppStopped(self))
 
-    def checkpoint(self) -> str | None:
-        """Save ``q.app`` and ``q.user`` now (see :mod:`.checkpoints`); returns the file."""
+    def checkpoint(self, directory: str | None = None) -> str | None:
+        """Save ``q.app`` and ``q.user`` now; returns the file.
+
+        With ``directory``: as h2o_wave's checkpoint there, for the production app to start from (run it with
+        ``H2O_WAVE_CHECKPOINT_DIR=directory``). Without: this app's own checkpoint, if ``H2O_WAVE_CHECKPOINT_DIR`` is
+        set (see :mod:`.checkpoints`).
+        """
+        if directory is not None:
+            return checkpoints.save_for_wave(directory, self.state)
         return checkpoints.save(self.route, self.state)
 
 

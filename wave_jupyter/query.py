@@ -67,7 +67,7 @@ class Query:
             return await func(*args, **kwargs)
         loop = asyncio.get_running_loop()
         call = functools.partial(func, *args, **kwargs)
-        return await loop.run_in_executor(executor, contextvars.copy_context().run, call)
+        return await _awake(loop, loop.run_in_executor(executor, contextvars.copy_context().run, call))
 
     async def run(self, func: Callable, *args: Any, **kwargs: Any) -> Any:
         """``exec`` on the default thread pool."""
@@ -75,6 +75,33 @@ class Query:
 
     def __repr__(self) -> str:
         return f'<Q {self.route} client={self.client_id} args={self.args!r}>'
+
+
+#: Seconds between wake-ups of the loop while work runs on another thread (see :func:`_awake`).
+WAKE_EVERY = 0.05
+
+
+async def _awake(loop: asyncio.AbstractEventLoop, work: asyncio.Future) -> Any:
+    """Await ``work`` while waking ``loop`` every :data:`WAKE_EVERY` seconds.
+
+    Wave's background-task pattern reports progress from the worker thread with
+    ``asyncio.ensure_future(coro, loop=loop)``. That call is not thread-safe: it queues the task but does not wake a
+    loop asleep in ``select``, so the progress would wait for the next network event (and the UI, busy meanwhile,
+    would not let the user press Cancel). Under uvicorn a 0.1 s timer of its own wakes the loop; here a timer runs only
+    while such work does.
+    """
+    handle: asyncio.TimerHandle | None = None
+
+    def tick() -> None:
+        nonlocal handle
+        handle = loop.call_later(WAKE_EVERY, tick)
+
+    tick()
+    try:
+        return await work
+    finally:
+        if handle is not None:
+            handle.cancel()
 
 
 Q = Query

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import importlib
+import importlib.util
 import os
 import sys
 import threading
@@ -225,16 +226,71 @@ def _file_globals(path: str) -> dict:
     return {'__name__': '__main__', '__file__': path, '__builtins__': own_builtins}
 
 
+def package_of(path: str) -> tuple[str, str]:
+    """The folder to import from and the package of a file (``''`` outside a package).
+
+    ``app/main.py`` next to ``app/__init__.py`` is module ``app.main``: run from the folder above ``app/``, with
+    ``__package__ = 'app'``, so its relative imports (``from .synth import ...``) work as under ``wave run``.
+    """
+    folder, parts = os.path.dirname(os.path.abspath(path)), []
+    while os.path.isfile(os.path.join(folder, '__init__.py')):
+        folder, name = os.path.split(folder)
+        parts.insert(0, name)
+    return folder, '.'.join(parts)
+
+
+def resolve(target: str) -> str:
+    """The file of ``target``: a path (``app.py``, ``src/app.py``) or, as ``wave run`` takes it, a module name
+    (``app``, ``pkg.app``) found from the current folder."""
+    if os.path.isfile(target):
+        return os.path.abspath(target)
+    name = target[:-3] if target.endswith('.py') else target
+    name = name.replace(os.sep, '.').replace('/', '.')
+    if name and all(part.isidentifier() for part in name.split('.')):
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin and spec.origin.endswith('.py'):
+            return spec.origin
+    raise FileNotFoundError(f'no such Wave file or module: {target}')
+
+
 def exec_file(path: str) -> dict:
-    """Execute a Wave app or script file in this thread, as ``python path`` would, with ``h2o_wave`` bound here."""
+    """Execute a Wave app or script file in this thread, as ``python path`` (or ``python -m pkg.path`` inside a
+    package) would, with ``h2o_wave`` bound here."""
     path = os.path.abspath(path)
-    folder = os.path.dirname(path)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)  # sibling imports (e.g. Wave's examples import synth.py)
+    folder, package = package_of(path)
+    for entry in {folder, os.path.dirname(path)}:
+        if entry not in sys.path:
+            sys.path.insert(0, entry)  # sibling imports (e.g. Wave's examples import synth.py)
+    if package:
+        importlib.import_module(package)  # what its relative imports resolve against
     code = compile(open(path, encoding='utf-8').read(), path, 'exec')
     namespace = _file_globals(path)
+    namespace['__package__'] = package or None
     exec(code, namespace)
     return namespace
+
+
+def forget_on_handlers(folder: str) -> None:
+    """Drop the ``@on`` handlers that files under ``folder`` registered with h2o_wave's router, before those files
+    run again (``--reload``): the router keeps a list per argument and the first match wins, so the old function
+    would shadow the new one."""
+    from h2o_wave import routing
+    folder = os.path.abspath(folder) + os.sep
+
+    def keep(entry: tuple) -> bool:
+        code = getattr(next((x for x in entry if callable(x)), None), '__code__', None)
+        return code is None or not os.path.abspath(code.co_filename).startswith(folder)
+
+    for table in (routing._arg_handlers, routing._event_handlers):
+        for key, entries in list(table.items()):
+            table[key] = [e for e in entries if keep(e)]
+    for table in (routing._path_handlers, routing._arg_with_params_handlers):
+        table[:] = [e for e in table if keep(e)]
 
 
 def start_file(path: str, server: Server, on_error: Callable[[BaseException], None] | None = None) -> threading.Thread:
@@ -260,23 +316,65 @@ def start_file(path: str, server: Server, on_error: Callable[[BaseException], No
     return thread
 
 
-def run_file(path: str, port: int | None = None, announce: Announce = print_url) -> int:
-    """``python -m wave_jupyter run path.py``: serve an unmodified Wave app or script until interrupted.
+def run_file(target: str, port: int | None = None, announce: Announce = print_url, reload: bool = False) -> int:
+    """``python -m wave_jupyter run app.py|pkg.app``: serve an unmodified Wave app or script until interrupted.
 
+    With ``reload``, a change to a ``.py`` file beside it (or in its package) runs the file again: each ``@app``
+    swaps its handler in, keeping ``q.app``/``q.user``/``q.client`` and the open tabs (the notebook's hot swap).
     Returns the exit status: 1 if the file failed before it served anything (nothing to keep serving).
     """
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'no such Wave file: {path}')
+    path = resolve(target)
 
     def setup(srv: Server, stop: Callable[[int], None]) -> None:
         def failed(_: BaseException) -> None:
             if not srv.broker.apps and not srv.broker.pages.paths():
-                print(f'wave_jupyter: {path} failed before serving anything; stopping', file=sys.stderr, flush=True)
+                print(f'wave_jupyter: {target} failed before serving anything; stopping', file=sys.stderr,
+                      flush=True)
                 stop(1)
 
         start_file(path, srv, failed)
+        if reload:
+            srv.runtime.spawn(_reload_on_change(path, srv))
 
     return serve(setup, port=port, announce=announce)
+
+
+#: Seconds between looks at the files ``--reload`` watches.
+RELOAD_POLL = 0.3
+
+
+async def _reload_on_change(path: str, srv: Server) -> None:
+    folder = package_of(path)[0] if package_of(path)[1] else os.path.dirname(path)
+
+    def stamps() -> dict[str, float]:
+        found = {}
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not d.startswith(('.', '__pycache__'))]
+            for f in files:
+                if f.endswith('.py'):
+                    full = os.path.join(root, f)
+                    try:
+                        found[full] = os.stat(full).st_mtime_ns
+                    except OSError:
+                        pass
+        return found
+
+    loop = asyncio.get_running_loop()
+    before = await loop.run_in_executor(None, stamps)
+    while True:
+        await asyncio.sleep(RELOAD_POLL)
+        now = await loop.run_in_executor(None, stamps)
+        if now == before:
+            continue
+        changed = sorted(f for f in set(now) | set(before) if now.get(f) != before.get(f))
+        before = now
+        print(f'wave_jupyter: {", ".join(os.path.relpath(f) for f in changed)} changed; running '
+              f'{os.path.relpath(path)} again (state and tabs kept)', flush=True)
+        for name, module in list(sys.modules.items()):  # its own modules load afresh too
+            if os.path.abspath(getattr(module, '__file__', None) or '').startswith(folder + os.sep):
+                del sys.modules[name]
+        forget_on_handlers(folder)
+        start_file(path, srv)
 
 
 __all__ = ['apps', 'app', 'listen', 'serve', 'run_file', 'start_file', 'exec_file']

@@ -26,7 +26,9 @@ USAGE = '''%wave listen /route [handler] [--mode unicast|multicast|broadcast] [-
 %wave stop /route | --all
 %wave status
 %wave state /route
-%wave logs /route'''
+%wave logs /route
+%wave export /route app.py    the app as a plain h2o_wave file (handler, helpers, imports), for `wave run`
+%wave checkpoint /route DIR   q.app and q.user as h2o_wave's checkpoint: H2O_WAVE_CHECKPOINT_DIR=DIR wave run app'''
 
 
 class _Parser(argparse.ArgumentParser):
@@ -121,6 +123,43 @@ class WaveMagics(Magics):
         o = _parser('%wave logs').parse_args(args)
         app = _app(o.route)
         print(''.join(app.output) or f'(nothing printed by the {app.route} handler yet)', end='')
+
+    def _export(self, args: list[str]) -> None:
+        from ..export import AppSpec, Cell, ExportError, export
+        p = _parser('%wave export')
+        p.add_argument('file')
+        o = p.parse_args(args)
+        app = _app(o.route)
+        handler = getattr(app.handler, '__name__', '')
+        if getattr(app.handler, '__globals__', None) is not self.shell.user_ns or not handler.isidentifier():
+            raise UsageError(f'{app.route} is served by {handler or app.handler!r}, which no cell defines at the top '
+                             'level (a closure or a function from a module): export needs `async def name(q)` in a '
+                             'cell')
+        # What ran, in the order it ran: the kernel's state, re-runs included (the last definition wins).
+        raw = self.shell.history_manager.input_hist_raw
+        cells = [Cell(f'In [{i}]', src) for i, src in enumerate(raw) if src.strip()]
+        names = {f: getattr(getattr(app, f, None), '__name__', None) for f in ('on_startup', 'on_shutdown')}
+        spec = AppSpec(app.route, handler, app.mode, names['on_startup'], names['on_shutdown'], 'the kernel')
+        try:
+            text = export(cells, source='a notebook', spec=spec, file=o.file)
+        except ExportError as e:
+            raise UsageError(f'cannot export {app.route}: {e}') from None
+        with open(o.file, 'w', encoding='utf-8') as f:
+            f.write(text)
+        stem = o.file.rsplit('/', 1)[-1].removesuffix('.py')
+        print(f'wrote {o.file}: run it with `wave run {stem}` (the Wave server) or '
+              f'`python -m wave_jupyter run {o.file}`')
+
+    def _checkpoint(self, args: list[str]) -> None:
+        p = _parser('%wave checkpoint')
+        p.add_argument('directory')
+        o = p.parse_args(args)
+        try:
+            path = _app(o.route).checkpoint(o.directory)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        print(f'wrote {path}: start the app with H2O_WAVE_CHECKPOINT_DIR={o.directory} to begin with this q.app '
+              'and q.user')
 
     # --- helpers -------------------------------------------------------------------------------------------------
 

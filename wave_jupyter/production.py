@@ -1,0 +1,145 @@
+"""An app file on the real Wave server, as ``wave run`` starts it: ``waved`` (shipped in the ``h2o-wave`` wheel) and
+the app under uvicorn, both on free loopback ports. For checking that what a notebook built runs in production.
+
+    with Waved('app.py', checkpoint_dir='state') as wave:
+        print(wave.url)          # http://127.0.0.1:P/demo
+
+Ready means the app's port accepts: h2o_wave registers the app with waved during uvicorn's startup, before uvicorn
+listens. No query is sent to find out (a query would run the handler and change the app's state).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .assets import www_dir
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def waved_binary() -> Path:
+    """The ``waved`` executable the ``h2o-wave`` wheel installs beside Python."""
+    for base in (sys.prefix, sys.exec_prefix, os.path.dirname(sys.executable)):
+        for candidate in (Path(base) / 'waved', Path(base) / 'bin' / 'waved'):
+            if candidate.is_file():
+                return candidate
+    raise FileNotFoundError('waved is not installed (it ships in the h2o-wave wheel)')
+
+
+def route_of(app: Path) -> str:
+    """The route of a file's ``@app('/route')``."""
+    found = re.search(r"@app\(\s*['\"]([^'\"]+)['\"]", app.read_text(encoding='utf-8'))
+    if not found:
+        raise ValueError(f'{app} has no @app(...) route')
+    return found.group(1)
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f'{what} did not happen in {timeout:.0f} s')
+        time.sleep(0.05)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(('127.0.0.1', port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def _answers_http(url: str) -> bool:
+    try:
+        urllib.request.urlopen(url, timeout=1)
+        return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+class Waved:
+    """``waved`` and one app file under uvicorn (``module:main``), like ``wave run``; a context manager."""
+
+    def __init__(self, app: str | Path, *, checkpoint_dir: str | Path | None = None, env: dict | None = None,
+                 timeout: float = 30) -> None:
+        self.app = Path(app).resolve()
+        self.route = route_of(self.app)
+        self.port, self.app_port = free_port(), free_port()
+        self.url = f'http://127.0.0.1:{self.port}{self.route}'
+        self.origin = f'http://127.0.0.1:{self.port}'
+        self.ws_url = f'ws://127.0.0.1:{self.port}/_s/'
+        self.env = {**os.environ, **(env or {}), 'H2O_WAVE_ADDRESS': self.origin,
+                    'H2O_WAVE_APP_ADDRESS': f'http://127.0.0.1:{self.app_port}', 'H2O_WAVE_NO_AUTOSTART': 'true'}
+        if checkpoint_dir is not None:
+            self.env['H2O_WAVE_CHECKPOINT_DIR'] = str(checkpoint_dir)
+        self.data = tempfile.mkdtemp(prefix='waved_')
+        self.log = Path(self.data) / 'app.log'
+        self.procs: list[subprocess.Popen] = []
+        try:
+            self.procs.append(subprocess.Popen(
+                [str(waved_binary()), '-listen', f'127.0.0.1:{self.port}', '-web-dir', str(www_dir()),
+                 '-data-dir', self.data, '-no-log'], cwd=self.data, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL))
+            _wait(lambda: _answers_http(self.origin + '/'), timeout, 'waved answering')
+            self.procs.append(self._start_app())
+            _wait(lambda: _accepts(self.app_port) or self.procs[1].poll() is not None, timeout,
+                  f'{self.app.name} listening')
+            if self.procs[1].poll() is not None:
+                raise RuntimeError(f'{self.app.name} exited under uvicorn:\n{self.app_log()}')
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_app(self) -> subprocess.Popen:
+        log = open(self.log, 'ab')
+        return subprocess.Popen([sys.executable, '-m', 'uvicorn', f'{self.app.stem}:main', '--host', '127.0.0.1',
+                                 '--port', str(self.app_port), '--log-level', 'warning'], cwd=self.app.parent,
+                                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    def app_log(self) -> str:
+        """What the app printed (uvicorn's warnings and the app's tracebacks)."""
+        return self.log.read_text(errors='replace') if self.log.exists() else ''
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def stop(self) -> None:
+        """Stop the app (it saves its checkpoint, as on any shutdown) and then waved."""
+        for p in reversed(self.procs):
+            self._stop(p)
+        self.procs = []
+
+    @staticmethod
+    def _stop(p: subprocess.Popen) -> None:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+
+    def __enter__(self) -> Waved:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+__all__ = ['Waved', 'waved_binary']
