@@ -187,7 +187,7 @@ def test_plain_python_app_with_listen_serves_until_terminated(page):
 def test_run_reports_a_missing_file():
     res = subprocess.run([sys.executable, '-m', 'wave_jupyter', 'run', 'no/such/file.py'], capture_output=True,
                          text=True, timeout=30)
-    assert res.returncode == 2 and 'no such file' in res.stderr
+    assert res.returncode == 2 and 'no such Wave file or module: no/such/file.py' in res.stderr
 
 
 def test_busy_port_is_a_clear_error(tmp_path):
@@ -223,3 +223,75 @@ def test_file_that_fails_before_serving_exits_non_zero(tmp_path):
                          capture_output=True, text=True, timeout=30)
     assert res.returncode == 1
     assert 'broken at import' in res.stderr and 'failed before serving anything' in res.stderr
+
+
+PACKAGE = {
+    '__init__.py': '',
+    'synth.py': 'def label() -> str:\n    return "made by synth"\n',
+    'app.py': '''
+        from h2o_wave import Q, app, main, ui
+
+        from .synth import label
+
+
+        @app('/pkg')
+        async def serve(q: Q):
+            q.page['t'] = ui.markdown_card(box='1 1 3 2', title='Package', content=label())
+            await q.page.save()
+        ''',
+}
+
+
+@pytest.mark.parametrize('target', ['shop.app', 'shop/app.py'], ids=['module-name', 'file-in-package'])
+def test_run_takes_what_wave_run_takes_and_relative_imports_work(page, tmp_path, target):
+    (tmp_path / 'shop').mkdir()
+    for name, code in PACKAGE.items():
+        write(tmp_path / 'shop', name, code)
+    wave = WaveProcess([sys.executable, '-m', 'wave_jupyter', 'run', target, '--no-autostart'], tmp_path)
+    try:
+        assert wave.url.endswith('/pkg')
+        page.goto(wave.url)
+        page.wait_for_selector('text=made by synth')
+    finally:
+        wave.stop()
+
+
+RELOADED = '''
+    from h2o_wave import Q, app, main, on, run_on, ui
+
+
+    @on()
+    async def more(q: Q):
+        q.client.n = (q.client.n or 0) + 1
+        q.app.total = (q.app.total or 0) + 1
+
+
+    @app('/live')
+    async def serve(q: Q):
+        await run_on(q)
+        q.page['c'] = ui.form_card(box='1 1 3 3', items=[
+            ui.button(name='more', label='More'),
+            ui.text(f'VERSION n={q.client.n or 0} total={q.app.total or 0}')])
+        await q.page.save()
+    '''
+
+
+def test_reload_swaps_the_handler_keeping_state_and_the_open_tab(page, tmp_path):
+    app_file = write(tmp_path, 'live.py', RELOADED.replace('VERSION', 'v1'))
+    wave = WaveProcess([sys.executable, '-m', 'wave_jupyter', 'run', 'live.py', '--reload'], tmp_path)
+    try:
+        page.goto(wave.url)
+        page.wait_for_selector('text=v1 n=0 total=0')
+        page.evaluate('() => { window.sameDocument = true; }')
+        page.click('[data-test=more]')
+        page.click('[data-test=more]')
+        page.wait_for_selector('text=v1 n=2 total=2')
+        v2 = textwrap.dedent(RELOADED.replace('VERSION', 'v2')).replace('+ 1\n    q.app', '+ 10\n    q.app')
+        assert '+ 10' in v2
+        app_file.write_text(v2)
+        page.wait_for_selector('text=v2 n=2 total=2')  # the new handler, the same q.client and q.app
+        assert page.evaluate('() => window.sameDocument') is True  # the tab was not reloaded
+        page.click('[data-test=more]')
+        page.wait_for_selector('text=v2 n=12 total=3')  # the new @on handler, not the old one
+    finally:
+        wave.stop()

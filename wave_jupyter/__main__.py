@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from .runner import run_file
+from .runner import resolve, run_file
 from .server import DEFAULT_PORT, PORT_ENV
 
 DESCRIPTION = 'H2O Wave apps in Jupyter, and outside it.'
@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     port = args.port if args.port is not None else int(os.environ.get(PORT_ENV, DEFAULT_PORT))
+    try:
+        resolve(args.target)
+    except FileNotFoundError as e:
+        top.error(str(e))
     try:
         return run_file(args.target, port, reload=args.reload and not args.no_reload)
     except OSError as e:
