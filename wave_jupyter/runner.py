@@ -179,8 +179,13 @@ def _stop_on_sigterm(stop: asyncio.Event) -> None:
 # --- running unmodified Wave files -----------------------------------------------------------------------------------
 
 
-def h2o_wave_facade() -> types.ModuleType:
-    """``h2o_wave`` as a Wave file sees it here: the real SDK, with the server-facing names bound to this server."""
+#: ``mount(route, handler, mode, on_startup, on_shutdown)``: where a file's apps go instead of the default server.
+Mount = Callable[[str, Handler, 'str | None', 'Callable | None', 'Callable | None'], object]
+
+
+def h2o_wave_facade(mount: Mount | None = None) -> types.ModuleType:
+    """``h2o_wave`` as a Wave file sees it here: the real SDK, with the server-facing names bound to this server (or,
+    with ``mount``, its ``@app`` and ``listen`` handed to it)."""
     import h2o_wave
 
     from .query import Auth, Query
@@ -191,6 +196,18 @@ def h2o_wave_facade() -> types.ModuleType:
         app=app, listen=listen, main=_Main(), Q=Query, Query=Query, Auth=Auth,
         site=site, Site=Site, AsyncSite=AsyncSite, Page=Page, AsyncPage=AsyncPage,
     )
+    if mount is not None:
+        def mounted_app(route: str, mode: str | None = None, on_startup: Callable | None = None,
+                        on_shutdown: Callable | None = None) -> Callable[[Handler], Handler]:
+            def wrap(handle: Handler) -> Handler:
+                mount(route, handle, mode, on_startup, on_shutdown)
+                return handle
+            return wrap
+
+        def mounted_listen(route: str, handle: Handler, mode: str | None = None, **_: object) -> None:
+            mount(route, handle, mode, None, None)
+
+        facade.__dict__.update(app=mounted_app, listen=mounted_listen)
     facade.__path__ = h2o_wave.__path__  # so "import h2o_wave.ui" still resolves submodules
 
     def submodule(name: str) -> types.ModuleType:
@@ -211,9 +228,9 @@ class _Main:
         return '<wave_jupyter: h2o_wave.main is not needed; apps are served in-process>'
 
 
-def _file_globals(path: str) -> dict:
+def _file_globals(path: str, mount: Mount | None = None) -> dict:
     """Globals for exec'ing a Wave file: its own ``__import__`` gives it the facade for ``h2o_wave``, nothing else."""
-    facade = h2o_wave_facade()
+    facade = h2o_wave_facade(mount)
     real_import = builtins.__import__
 
     def wave_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 - builtins' signature
@@ -258,9 +275,9 @@ def resolve(target: str) -> str:
     raise FileNotFoundError(f'no such Wave file or module: {target}')
 
 
-def exec_file(path: str) -> dict:
+def exec_file(path: str, mount: Mount | None = None) -> dict:
     """Execute a Wave app or script file in this thread, as ``python path`` (or ``python -m pkg.path`` inside a
-    package) would, with ``h2o_wave`` bound here."""
+    package) would, with ``h2o_wave`` bound here (its apps handed to ``mount`` if given)."""
     path = os.path.abspath(path)
     folder, package = package_of(path)
     for entry in {folder, os.path.dirname(path)}:
@@ -269,7 +286,7 @@ def exec_file(path: str) -> dict:
     if package:
         importlib.import_module(package)  # what its relative imports resolve against
     code = compile(open(path, encoding='utf-8').read(), path, 'exec')
-    namespace = _file_globals(path)
+    namespace = _file_globals(path, mount)
     namespace['__package__'] = package or None
     exec(code, namespace)
     return namespace

@@ -17,13 +17,16 @@ from .pages import StoredPage
 class VirtualTab:
     """One Wave client of ``app``; ``frames`` holds every document received, ``page`` the page as the UI has it."""
 
-    def __init__(self, app: App, hash: str = '') -> None:  # noqa: A002 - the UI's name for it
+    def __init__(self, app: App, hash: str = '', user: str | None = None) -> None:  # noqa: A002 - the UI's name
+        """``user``: who is signed in (``q.auth.username`` and the key of ``q.user``); anonymous by default."""
         self.app = app
         self.frames: list[dict] = []
         self.page = StoredPage()
         self.closed = False
         broker = app.runtime.broker
         self.client = broker.connect(self, None, {'User-Agent': ['wave_jupyter.VirtualTab']})
+        if user is not None:
+            self.client.subject = self.client.username = user
         broker.receive(self.client, f'+ {app.route} {hash}')
 
     @property
