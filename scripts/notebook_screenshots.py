@@ -240,14 +240,15 @@ def routing(nb: Notebook) -> Region:
 
 
 def production(nb: Notebook) -> Region:
-    """07: the unmodified Wave file shown with %wave show; an item is added inside the app."""
-    nb.run_above('%wave stop /todo')
-    app = nb.app('%wave show /todo')
+    """07: the to-do app built in the notebook (exported and run on waved further down); an item added in the app."""
+    nb.run_above('todo.stop()')
+    app = nb.app("todo = listen('/todo'")
     app.locator('[data-test=add]').wait_for()
     app.locator('[data-test=item] input, input[data-test=item]').first.fill('Try it in the notebook')
     app.locator('[data-test=add]').click()
-    app.get_by_text('Try it in the notebook', exact=True).wait_for()
-    return nb.cell('%wave run todo_app.py'), nb.cell('%wave show /todo')
+    app.get_by_text('- Try it in the notebook', exact=True).wait_for()
+    cell = nb.cell("todo = listen('/todo'")
+    return cell, cell
 
 
 @dataclass

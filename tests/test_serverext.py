@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import types
+from concurrent.futures import ThreadPoolExecutor
 
 from jupyter_server.services.kernels.connection.channels import ZMQChannelsWebsocketConnection
 from tornado.iostream import IOStream
@@ -52,5 +53,6 @@ def test_connecting_turns_nagle_off_on_the_real_socket():
         listener.close()
         return result, nodelay
 
-    result, nodelay = asyncio.run(main())
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own (a browser test may leave one running on this thread)
+        result, nodelay = pool.submit(asyncio.run, main()).result()
     assert result == 'connected' and nodelay != 0

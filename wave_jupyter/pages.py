@@ -638,3 +638,14 @@ class PageStore:
 
     def __len__(self) -> int:
         return len(self._pages)
+
+
+def strings(value: Any) -> list[str]:
+    """Every string in a page's data (``StoredPage.to_dict()``), in order: what a quick text check looks at."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []

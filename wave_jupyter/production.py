@@ -10,6 +10,8 @@ listens. No query is sent to find out (a query would run the handler and change 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import socket
@@ -19,6 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .assets import www_dir
@@ -105,6 +108,40 @@ class Waved:
         except BaseException:
             self.stop()
             raise
+
+    def text(self, timeout: float = 15) -> str:
+        """Every string of the page a new tab gets (a visit: the handler runs), as :meth:`VirtualTab.text` gives it.
+
+        A look at what production serves without a browser; the caller's thread may run a loop (a notebook cell).
+        """
+        from .pages import StoredPage, strings
+
+        async def visit() -> StoredPage:
+            from tornado.httpclient import HTTPRequest
+            from tornado.websocket import websocket_connect
+            ws = await asyncio.wait_for(
+                websocket_connect(HTTPRequest(self.ws_url, headers={'Origin': self.origin})), timeout)
+            page = StoredPage()
+            try:
+                await ws.read_message()  # the client id
+                await ws.write_message(f'+ {self.route} ')
+                while not page.to_dict():
+                    msg = await asyncio.wait_for(ws.read_message(), timeout)
+                    if msg is None:
+                        raise ConnectionError('waved closed the socket')
+                    for line in msg.split('\n'):
+                        doc = json.loads(line)
+                        if 'd' in doc:
+                            page.apply(doc['d'])
+                        elif 'p' in doc:
+                            page = StoredPage.from_dump(doc['p'])
+                return page
+            finally:
+                ws.close()
+
+        with ThreadPoolExecutor(1) as pool:
+            page = pool.submit(asyncio.run, visit()).result()
+        return '\n'.join(strings(page.to_dict()))
 
     def _start_app(self) -> subprocess.Popen:
         log = open(self.log, 'ab')

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from .app import App
-from .pages import StoredPage
+from .pages import StoredPage, strings
 
 
 class VirtualTab:
@@ -74,19 +74,7 @@ class VirtualTab:
 
     def text(self) -> str:
         """Every string on the page, for quick checks: ``'Hello, Ada!' in tab.text()``."""
-        out: list[str] = []
-
-        def walk(v: Any) -> None:
-            if isinstance(v, str):
-                out.append(v)
-            elif isinstance(v, dict):
-                for x in v.values():
-                    walk(x)
-            elif isinstance(v, list):
-                for x in v:
-                    walk(x)
-        walk(self.page.to_dict())
-        return '\n'.join(out)
+        return '\n'.join(strings(self.page.to_dict()))
 
     def __repr__(self) -> str:
         return f'<VirtualTab {self.app.route} client={self.id} frames={len(self.frames)}>'
