@@ -1,4 +1,4 @@
-"""Fan-out: a broadcast app with 1, 50, 200, 500 connected WebSocket clients; one page update; time until every
+"""Fan-out: a broadcast app with 1, 50, 200, 500, 1000 connected WebSocket clients; one page update; time until every
 client has it, and how many updates per second go out with a bounded number in flight.
 
 Client 0 sends ``@ /bcast {"tick": n}``; the handler sets a card to ``#n#`` and saves; the clock stops when the last
@@ -138,7 +138,7 @@ async def measure(stack, levels: list[int], count: int, seconds: float) -> dict[
 
 
 def run(quick: bool = False) -> tuple[list[dict], dict]:
-    levels = [1, 50, 200] if quick else [1, 50, 200, 500]
+    levels = [1, 50, 200] if quick else [1, 50, 200, 500, 1000]
     count, seconds = (20, 1.5) if quick else (100, 4.0)
     res = {}
     for name, cls in STACKS.items():

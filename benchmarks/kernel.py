@@ -50,7 +50,7 @@ def cell(kc, code: str = '1+1', timeout: float = 30) -> float:
 
 
 def run(quick: bool = False) -> tuple[list[dict], dict]:
-    clients, seconds, idle_cells = (50, 5, 30) if quick else (200, 20, 100)
+    clients, seconds, idle_cells = (50, 5, 30) if quick else (500, 20, 100)
     km = KernelManager(kernel_name='python3')
     km.start_kernel(cwd=str(HERE), stderr=subprocess.DEVNULL)
     try:

@@ -284,3 +284,27 @@ def test_hash_route_reaches_handler(wave, page):
     page.evaluate("location.hash = '#menu/spam'")
     page.wait_for_selector('text=hash=menu/spam')
     assert app.last_query.args['#'] == 'menu/spam'
+
+
+def test_updates_of_one_turn_arrive_as_one_frame_and_the_ui_shows_them_all(wave, page):
+    """The outbox writes a socket's documents of one turn of the loop as one frame, joined by newlines (as waved does
+    for a client that is behind); the real UI splits it and applies every document."""
+    from wsclient import WaveSocket
+
+    async def steps(q: Q) -> None:
+        for i in range(1, 6):  # five saves with nothing awaited in between that would let the loop turn
+            q.page[f's{i}'] = ui.markdown_card(box=f'{i} 1 1 1', title=f'step {i}', content=f'#{i}')
+            await q.page.save()
+
+    app = wave.listen('/steps', steps)
+    sock = WaveSocket(wave.server)
+    sock.hello()
+    sock.send('+ /steps ')  # runs the handler: the five saves
+    frames: list[list[dict]] = []
+    while sum('d' in doc for docs in frames for doc in docs) < 5:
+        frames.append(sock.recv_docs(timeout=10))
+    sock.close()
+    page.goto(app.url)
+    for i in range(1, 6):
+        page.wait_for_selector(f'text=step {i}')
+    assert len(frames) < 5, 'the saves of one turn were written one frame each'

@@ -1,12 +1,16 @@
 """WebSocket frames written straight to tornado's stream: the fan-out fast path, in one place.
 
 The broker hands the same ``str`` to every subscriber of a page, so one frame is built per broadcast and written to
-each socket without ``write_message``'s per-message coroutine (the server's main cost when a page fans out to hundreds
-of clients). This module is also the one place that reads a private attribute of tornado (the size of a stream's
+each socket without ``write_message``'s per-message coroutine, straight to the socket when it can take it, and at most
+once per socket per turn of the loop (:class:`Outbox`): the server's main costs when a page fans out to hundreds of
+clients. This module is also the one place that reads a private attribute of tornado (the size of a stream's
 write buffer, for the slow-client rule); ``tests/test_attacks.py`` fails loudly if tornado renames it.
 """
 
 from __future__ import annotations
+
+import asyncio
+from typing import Any
 
 from tornado.iostream import IOStream
 from tornado.websocket import WebSocketHandler
@@ -31,22 +35,61 @@ def pending_bytes(stream: IOStream) -> int:
     return len(buffer) if buffer is not None else 0
 
 
-_last_frame: tuple[str | None, bytes] = (None, b'')
-
-
 def text_frame(text: str) -> bytes:
-    """One final, unmasked, uncompressed text frame (RFC 6455 §5.2), built once per broadcast.
-
-    The broker hands the same ``str`` to every subscriber of a page, so a one-entry cache (by identity) encodes it
-    once. Writing the frame to the stream skips ``write_message``'s per-message coroutine, the server's main cost
-    when a page fans out to hundreds of clients. Valid because the server never negotiates permessage-deflate.
-    """
-    global _last_frame
-    if _last_frame[0] is text:
-        return _last_frame[1]
+    """One final, unmasked, uncompressed text frame (RFC 6455 §5.2). Valid because the server never negotiates
+    permessage-deflate."""
     data = text.encode()
     n = len(data)
     head = bytes([0x81, n]) if n < 126 else (b'\x81\x7e' + n.to_bytes(2, 'big') if n < 1 << 16
                                              else b'\x81\x7f' + n.to_bytes(8, 'big'))
-    _last_frame = (text, head + data)
-    return _last_frame[1]
+    return head + data
+
+
+def write_frame(stream: IOStream, frame: bytes) -> None:
+    """Write ``frame``: straight to the socket when nothing is queued before it (no Future, no buffer bookkeeping:
+    most of tornado's cost per write), else, and for what the socket did not take, through the stream."""
+    if type(stream) is IOStream and not pending_bytes(stream) and stream.socket is not None:
+        try:
+            sent = stream.socket.send(frame)
+        except BlockingIOError:
+            sent = 0
+        except OSError:  # the peer went away: the stream notices and closes as it would have
+            sent = 0
+        if sent == len(frame):
+            return
+        frame = memoryview(frame)[sent:]
+    stream.write(frame)
+
+
+class Outbox:
+    """The frames of one turn of the event loop, written at the end of the turn, one write per socket.
+
+    Several updates to a socket in one turn (a busy moment: many queries, or a handler saving in a loop) go out as
+    one frame, the documents joined by ``\n``, which the UI splits; waved does the same for a client that is behind.
+    A broadcast queues the same strings on every socket, so each distinct run of them is encoded once.
+    """
+
+    def __init__(self) -> None:
+        self._due: list[Any] = []
+
+    def add(self, sock: Any) -> None:
+        """``sock`` has documents queued (its ``write_queue(frames)`` writes them); once per socket per turn."""
+        if not self._due:
+            asyncio.get_running_loop().call_soon(self.flush)
+        self._due.append(sock)
+
+    def flush(self) -> None:
+        due, self._due = self._due, []
+        frames: dict[Any, tuple[list[str], bytes]] = {}
+        for sock in due:
+            sock.write_queue(frames)
+
+
+def frame_of(queue: list[str], frames: dict[Any, tuple[list[str], bytes]]) -> bytes:
+    """The frame of the documents in ``queue``, built once per distinct run (``frames`` keeps the runs alive, so the
+    ids in its keys cannot be reused meanwhile)."""
+    key = id(queue[0]) if len(queue) == 1 else tuple(map(id, queue))
+    built = frames.get(key)
+    if built is None:
+        built = frames[key] = (queue, text_frame(queue[0] if len(queue) == 1 else '\n'.join(queue)))
+    return built[1]

@@ -20,7 +20,7 @@ from tornado.web import HTTPError, RequestHandler, StaticFileHandler, stream_req
 from tornado.websocket import WebSocketHandler
 
 from . import security
-from .frames import pending_bytes, socket_stream, text_frame
+from .frames import Outbox, frame_of, pending_bytes, socket_stream, write_frame
 from .runtime import Runtime
 from .uploads import MultipartUpload, UploadError
 
@@ -36,6 +36,7 @@ class Host(Protocol):
     frame_ancestors: str
     max_upload_size: int
     max_pending: int
+    outbox: Outbox
 
     def external_base(self, request: httputil.HTTPServerRequest) -> str: ...
 
@@ -180,6 +181,8 @@ class SocketHandler(_Guarded, WebSocketHandler):
                         self.server.allowed_origins or 'nothing else')
         return ok
 
+    queue: list[str] | None = None  # documents to write at the end of this turn of the loop
+
     def open(self) -> None:
         self.set_nodelay(True)  # small frames go out at once (with Nagle on, a second frame waits ~40 ms for an ACK)
         self.largest = 0
@@ -199,12 +202,24 @@ class SocketHandler(_Guarded, WebSocketHandler):
             self.server.runtime.broker.disconnected(client, self)
 
     def send(self, text: str) -> None:
-        """Write one frame. A client is too slow when more than ``max_pending`` bytes beyond its largest frame are
-        still unsent: it is closed (its tab reconnects and gets its page). One large frame alone is never too slow."""
+        """Queue one document; the server's outbox writes the socket's queue at the end of this turn of the loop."""
+        if self.queue is None:
+            if socket_stream(self) is None:
+                return
+            self.queue = [text]
+            self.server.outbox.add(self)
+        else:
+            self.queue.append(text)
+
+    def write_queue(self, frames: dict | None = None) -> None:
+        """Write the queued documents as one frame. A client is too slow when more than ``max_pending`` bytes beyond
+        its largest frame are still unsent: it is closed (its tab reconnects and gets its page). One large frame alone
+        is never too slow."""
+        queue, self.queue = self.queue, None
         stream = socket_stream(self)
-        if stream is None:
+        if not queue or stream is None:
             return
-        frame = text_frame(text)
+        frame = frame_of(queue, {} if frames is None else frames)
         limit = self.server.max_pending
         if pending_bytes(stream) > limit + self.largest:
             log.warning('client %s is too slow (over %d bytes unsent): closing it; its tab will reconnect',
@@ -214,6 +229,10 @@ class SocketHandler(_Guarded, WebSocketHandler):
         if len(frame) > self.largest:
             self.largest = len(frame)
         try:
-            stream.write(frame)
+            write_frame(stream, frame)
         except StreamClosedError:
             pass
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        self.write_queue()  # what was queued goes before the close frame
+        super().close(code, reason)

@@ -22,6 +22,7 @@ from . import runtime as runtime_module
 from . import security
 from .app import App, Handler, mount
 from .assets import index_html, www_dir
+from .frames import Outbox
 from .handlers import AssetHandler, IndexHandler, SocketHandler, UploadedFileHandler, UploadHandler
 from .listener import Gate, Listener, Verdict
 from .runtime import Runtime
@@ -90,6 +91,7 @@ class Server:
         #: A client with more than this many bytes unsent beyond its largest frame is too slow: it is closed (its
         #: tab reconnects and gets its page).
         self.max_pending = max_pending
+        self.outbox = Outbox()
         env_origins = [o.strip() for o in os.environ.get(ORIGINS_ENV, '').split(',') if o.strip()]
         self.allowed_origins = [*DEFAULT_ORIGINS, *allowed_origins, *env_origins]
         self.frame_ancestors = ' '.join([*FRAME_ANCESTORS, *(o for o in self.allowed_origins if '*' not in o)])
