@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what the tests need on a fresh machine (Debian's chromium, this package with its test extras, which builds
-# the JupyterLab extension with npm), then run the linters, the extension's unit tests and the whole test suite.
+# The tests on a fresh machine: Debian's chromium, the set-up of the README (./scripts/setup.sh: a virtual environment
+# from the system Python, this package with JupyterLab, the JupyterLab extension built with npm) plus the test
+# extras; then the linters, the extension's unit tests and the whole test suite, in that environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null 2>&1; then
@@ -11,8 +12,10 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
-python3 -m pip install -q --root-user-action=ignore -e '.[test]'
+VENV="${VENV:-.venv}"
+EXTRAS=test VENV="$VENV" ./scripts/setup.sh --no-demo
+PY="$VENV/bin/python"
 test -f wave_jupyter/labextension/package.json || { echo "the JupyterLab extension was not built (npm?)" >&2; exit 1; }
-python3 -m ruff check .
+"$PY" -m ruff check .
 (cd labextension && npm ci --no-audit --no-fund --loglevel=error && npm test)
-python3 -m pytest -q "$@"
+"$PY" -m pytest -q "$@"

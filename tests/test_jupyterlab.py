@@ -163,3 +163,77 @@ def test_jupyterlab_output_cell_app_click_state_and_hot_swap(browser, tmp_path, 
 def test_notebook7_renders_the_same_output(browser, tmp_path):
     server = JupyterServer(tmp_path, app='notebook', extra_args=('--JupyterNotebookApp.expose_app_in_browser=True',))
     drive_server(browser, server, f'notebooks/{notebook(tmp_path)}', str(tmp_path / 'nb7'))
+
+
+SIZES = '''from h2o_wave import ui
+from wave_jupyter import Q, listen
+
+def tall(rows):
+    async def serve(q: Q):
+        q.page['c'] = ui.markdown_card(box=f'1 1 3 {rows}', title=f'{rows} rows', content='')
+        if q.args.grow:
+            q.page['d'] = ui.markdown_card(box='1 9 3 3', title='grown', content='')
+        q.page['b'] = ui.form_card(box='4 1 2 1', items=[ui.button(name='grow', label='Grow')])
+        await q.page.save()
+    return serve
+
+small, big, fixed = listen('/small', tall(2)), listen('/big', tall(8)), listen('/fixed', tall(2))
+fixed.height = 250
+'''
+
+
+def test_views_fit_their_app_and_follow_it(browser, tmp_path):
+    """The view is as tall as the app's page (a small app leaves no void, a tall one does not scroll inside the
+    cell), follows it when it grows, and a height given by the user is kept."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in
+                                         [SIZES, 'small', 'big', 'fixed', 'import time\ntime.sleep(3)', 'small']])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(nb, tmp_path / 'sizes.ipynb')
+    server = JupyterServer(tmp_path, app='lab')
+    ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(f'{server.url}lab/tree/sizes.ipynb?token={server.token}')
+        page.wait_for_selector('.jp-Notebook .jp-Cell')
+        wait_for_kernel(page)
+        for i in range(4):
+            run_cell(page, i)
+
+        def body(i: int):
+            return page.locator('.jp-Notebook .jp-Cell').nth(i).locator('.wave-jupyter-body')
+
+        def height(i: int) -> float:
+            return body(i).bounding_box()['height']
+
+        for i, title in [(1, '2 rows'), (2, '8 rows'), (3, '2 rows')]:
+            body(i).frame_locator('iframe').locator(f'text={title}').wait_for()
+        page.wait_for_function('''() => [...document.querySelectorAll(".wave-jupyter-body")].slice(0, 2)
+            .every(b => b.parentElement.dataset.height === "fit" && b.style.height && b.style.height !== "300px")''')
+        small, big = height(1), height(2)
+        assert 120 <= small < 300, small      # two rows of cards: no grey void below them
+        assert 600 < big <= 1200, big         # eight rows: the whole app, no scrolling inside the cell
+        assert height(3) == 250               # the user's height is kept
+        body(1).frame_locator('iframe').locator('[data-test=grow]').click()
+        page.wait_for_function('b => b.getBoundingClientRect().height > 600', arg=body(1).element_handle())
+
+        # The status line: live, how many clients the app has, and whether a running cell holds the clicks back.
+        view = page.locator('.jp-Notebook .jp-Cell').nth(1).locator('.wave-jupyter-view')
+        assert view.locator('.wave-jupyter-state').inner_text() == 'live'
+        assert view.locator('.wave-jupyter-clients').inner_text() == '1 client'
+        cell = page.locator('.jp-Notebook .jp-Cell').nth(4)
+        cell.locator('.jp-InputPrompt').click()
+        page.keyboard.press('Shift+Enter')
+        waiting = view.locator('.wave-jupyter-waiting')
+        page.wait_for_function('el => el.textContent.includes("a cell is running")', arg=waiting.element_handle())
+        page.wait_for_function('el => el.textContent === ""', arg=waiting.element_handle())
+        run_cell(page, 5)  # a second view of /small: both say 2 clients
+        page.locator('.jp-Notebook .jp-Cell').nth(5).locator('.wave-jupyter-body iframe').wait_for()
+        page.wait_for_function('el => el.textContent === "2 clients"',
+                               arg=view.locator('.wave-jupyter-clients').element_handle())
+    except Exception:
+        page.screenshot(path=str(tmp_path / 'sizes-failed.png'))
+        raise
+    finally:
+        ctx.close()
+        server.stop()

@@ -52,8 +52,8 @@ class App(Inspection):
         self.site = AsyncSite(runtime)
         self.tasks: set[asyncio.Task] = set()
         self.running = False
-        #: Display height in pixels when the app is shown in a notebook.
-        self.height = 400
+        #: Display height in pixels when the app is shown in a notebook; None: as tall as the app's page.
+        self.height: int | None = None
         #: How a notebook's views reach the app: 'auto', 'direct', 'proxy' or 'comm' (``listen(transport=...)``).
         self.transport = 'auto'
         #: How many times the handler was swapped (views and previews reload when it changes).

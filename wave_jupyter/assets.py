@@ -27,10 +27,18 @@ def www_dir() -> Path:
     raise AssetsNotFound('h2o-wave is installed without its UI (www/index.html); reinstall h2o-wave')
 
 
+@functools.cache
+def size_script() -> str:
+    """The script that tells a notebook's view how tall the app is (``static/size.js``); it does nothing unframed."""
+    return (Path(__file__).parent / 'static' / 'size.js').read_text(encoding='utf-8')
+
+
 def index_html(base_url: str, nonce: str | None = None) -> str:
-    """What waved serves for every page: asset URLs made absolute under the base, the base in ``data-base-url``."""
+    """What waved serves for every page: asset URLs made absolute under the base, the base in ``data-base-url``; and
+    :func:`size_script`, so a notebook's view can fit the app."""
     html = (www_dir() / 'index.html').read_text(encoding='utf-8')
     nonce = nonce or secrets.token_urlsafe(32)
     html = html.replace('<body', f'<body data-base-url="{base_url}" data-nonce="{nonce}"', 1)
     html = html.replace('="./wave-static/', f'="{base_url}wave-static/')
-    return html.replace('<script>', f'<script nonce="{nonce}">')
+    html = html.replace('<script>', f'<script nonce="{nonce}">')
+    return html.replace('</body>', f'<script nonce="{nonce}">{size_script()}</script></body>', 1)

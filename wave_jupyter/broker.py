@@ -166,7 +166,9 @@ class Broker:
 
     def attach(self, client: Client, app: AppLike) -> None:
         """Subscribe a client to its app's page; a shared page that already exists is sent at once."""
-        client.route = app.route
+        if client.route != app.route:
+            client.route = app.route
+            self.events.emit(ev.ClientAttached(client, app))
         path = app_page_path(app, client)
         self.subscribe(client, path)
         if app.mode != UNICAST and path in self.pages:

@@ -53,6 +53,14 @@ class ClientJoined(Event):
 
 
 @dataclass(frozen=True)
+class ClientAttached(Event):
+    """A tab opened an app's route (its first ``+``, or a new route in the same tab)."""
+
+    client: Any
+    app: Any
+
+
+@dataclass(frozen=True)
 class ClientLeft(Event):
     """A tab did not come back within the reconnect timeout and was forgotten."""
 

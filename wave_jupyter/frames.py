@@ -62,27 +62,32 @@ def write_frame(stream: IOStream, frame: bytes) -> None:
 
 
 class Outbox:
-    """The frames of one turn of the event loop, written at the end of the turn, one write per socket.
+    """Writes to many sockets: the first document of a turn of the event loop at once, the rest of the turn as one.
 
-    Several updates to a socket in one turn (a busy moment: many queries, or a handler saving in a loop) go out as
-    one frame, the documents joined by ``\n``, which the UI splits; waved does the same for a client that is behind.
-    A broadcast queues the same strings on every socket, so each distinct run of them is encoded once.
+    A socket's first document in a turn is written immediately (no added latency). More documents for it in the same
+    turn (a busy moment: many queries, a handler saving in a loop) are queued and written at the end of the turn as
+    one frame, joined by ``\n``, which the UI splits; waved does the same for a client that is behind. A broadcast
+    hands every socket the same strings, so each distinct run of them is encoded once (``frames``, kept for the turn).
     """
 
     def __init__(self) -> None:
         self._due: list[Any] = []
+        #: Frames built in this turn, by the ids of their documents (see :func:`frame_of`).
+        self.frames: dict[Any, tuple[list[str], bytes]] = {}
 
     def add(self, sock: Any) -> None:
-        """``sock`` has documents queued (its ``write_queue(frames)`` writes them); once per socket per turn."""
+        """``sock`` wrote in this turn: what it queues until the turn ends is written then (``write_queue``)."""
         if not self._due:
             asyncio.get_running_loop().call_soon(self.flush)
         self._due.append(sock)
 
     def flush(self) -> None:
         due, self._due = self._due, []
-        frames: dict[Any, tuple[list[str], bytes]] = {}
+        frames, self.frames = self.frames, {}
         for sock in due:
-            sock.write_queue(frames)
+            sock.turn_open = False
+            if sock.queue:
+                sock.write_queue(frames)
 
 
 def frame_of(queue: list[str], frames: dict[Any, tuple[list[str], bytes]]) -> bytes:

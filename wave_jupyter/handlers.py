@@ -182,6 +182,7 @@ class SocketHandler(_Guarded, WebSocketHandler):
         return ok
 
     queue: list[str] | None = None  # documents to write at the end of this turn of the loop
+    turn_open = False  # wrote in this turn of the loop: more documents wait for its end
 
     def open(self) -> None:
         self.set_nodelay(True)  # small frames go out at once (with Nagle on, a second frame waits ~40 ms for an ACK)
@@ -202,14 +203,20 @@ class SocketHandler(_Guarded, WebSocketHandler):
             self.server.runtime.broker.disconnected(client, self)
 
     def send(self, text: str) -> None:
-        """Queue one document; the server's outbox writes the socket's queue at the end of this turn of the loop."""
-        if self.queue is None:
-            if socket_stream(self) is None:
-                return
-            self.queue = [text]
-            self.server.outbox.add(self)
-        else:
+        """Write one document: at once if it is this socket's first in this turn of the loop, else with the rest of
+        the turn's, as one frame at its end (the server's :class:`~.frames.Outbox`)."""
+        if self.queue is not None:
             self.queue.append(text)
+            return
+        if socket_stream(self) is None:
+            return
+        self.queue = [text]
+        if self.turn_open:
+            return  # written when the turn ends
+        self.turn_open = True
+        outbox = self.server.outbox
+        outbox.add(self)
+        self.write_queue(outbox.frames)
 
     def write_queue(self, frames: dict | None = None) -> None:
         """Write the queued documents as one frame. A client is too slow when more than ``max_pending`` bytes beyond

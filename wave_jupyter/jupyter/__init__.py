@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .display import view
+from .display import view, wait_for_views
 from .session import activate
 from .widget import WaveView
 
@@ -22,4 +22,4 @@ def unload_ipython_extension(shell: Any) -> None:
     """Nothing to undo: apps keep serving until stopped (``%wave stop --all``)."""
 
 
-__all__ = ['WaveView', 'activate', 'load_ipython_extension', 'view']
+__all__ = ['WaveView', 'activate', 'load_ipython_extension', 'view', 'wait_for_views']

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import weakref
 from typing import Any
 
 import ipywidgets
 
+from .. import events
 from ..app import App
 from ..server import server_of
 from .output import Console
@@ -18,10 +20,30 @@ from .widget import WaveView
 _views: weakref.WeakKeyDictionary[App, list[WaveView]] = weakref.WeakKeyDictionary()
 
 
+def _count_clients(event: events.ClientAttached | events.ClientLeft) -> None:
+    """Every view of an app shows how many tabs it has."""
+    client = event.client
+    app = event.app if isinstance(event, events.ClientAttached) else None
+    for a, views in list(_views.items()):
+        if a is app or (app is None and a.route == client.route):
+            count = len(a.tabs)
+            for v in views:
+                if v.comm is not None:
+                    v.clients = count
+
+
+_watched: weakref.WeakSet = weakref.WeakSet()
+
+
 def view(app: App, height: int | None = None) -> WaveView:
-    """A new live view of ``app`` (a new Wave client), ``height`` pixels tall (the app's height when None, as tall as
-    its container when 0)."""
-    v = WaveView(app, height=app.height if height is None else height)
+    """A new live view of ``app`` (a new Wave client), ``height`` pixels tall (else the app's ``height``, else as tall
+    as its page; 0: as tall as its container)."""
+    if height is None:
+        height = app.height
+    v = WaveView(app, height=-1 if height is None else height, clients=len(app.tabs))
+    if app.runtime not in _watched:
+        _watched.add(app.runtime)
+        app.runtime.events.subscribe(_count_clients, events.ClientAttached, events.ClientLeft)
     _views[app] = [*views_of(app), v]
     return v
 
@@ -33,6 +55,32 @@ def views_of(app: App) -> list[WaveView]:
 def mark_stopped(app: App) -> None:
     for v in views_of(app):
         v.status = 'stopped'
+
+
+async def wait_for_views(app: App, timeout: float = 5.0) -> int:
+    """Wait until every view of ``app`` has its Wave client connected and answered, or ``timeout`` seconds.
+
+    Under "Run All" the cells run while the browser is still drawing the views above them: a cell that changes what
+    the open views show (``for client in app.tabs: ...``) would miss a view that connects a moment later. Where no
+    front end draws views (nbclient, nbconvert) this returns after ``timeout``. Returns how many views are connected.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        views = views_of(app)
+        browsers = [c for c in app.tabs if c.conn is not None and not _is_virtual(c)]
+        if views and all(v.rendered for v in views) and len(browsers) >= len(views):
+            break
+        if loop.time() >= deadline:
+            return len(browsers)
+        await asyncio.sleep(0.05)
+    while app.tasks:  # their first queries answered
+        await asyncio.gather(*list(app.tasks), return_exceptions=True)
+    return len(browsers)
+
+
+def _is_virtual(client: object) -> bool:
+    return getattr(client, 'headers', {}).get('User-Agent') == ['wave_jupyter.VirtualTab']
 
 
 def fallback_html(app: App) -> str:

@@ -11,6 +11,11 @@
 const FRAME_JS = '__FRAME_JS__';
 const CACHE = 'wave-jupyter-ui';
 const PROBE_MS = 1500;
+// A view that fits its app: this tall until the app says how tall it is, and never outside these bounds.
+const FIT_START = 300;
+const FIT_MIN = 120;
+const FIT_MAX = 1200;
+const FIT_PAD = 16;
 // A comm view's heartbeat while it has sockets: the kernel closes them after long silence (commlink.py).
 const HEARTBEAT_MS = 20000;
 
@@ -188,6 +193,7 @@ class CommRung {
     } else if (m.t === 'close') {
       this.sockets.delete(m.sid);
       this.toFrame(m);
+      if (!this.sockets.size) this.onState('reconnecting'); // the UI opens a new socket at once
     } else if (m.t === 'reload') {
       this.build();
     } else if (m.t === 'http') {
@@ -244,9 +250,12 @@ const STATES = {
   connecting: 'connecting\u2026',
   loading: 'loading the UI\u2026',
   live: 'live',
+  reconnecting: 'reconnecting\u2026',
   stopped: 'stopped',
-  gone: 'kernel gone',
+  gone: 'kernel dead or restarted',
 };
+// The kernel busy for this long: the view says that clicks wait for the running cell.
+const BUSY_MS = 500;
 
 function render({ model, el }) {
   el.classList.add('wave-jupyter-view');
@@ -260,7 +269,13 @@ function render({ model, el }) {
   const rung = document.createElement('span');
   rung.className = 'wave-jupyter-rung';
   rung.style.opacity = '0.7';
-  bar.append(label, state, rung);
+  const clients = document.createElement('span');
+  clients.className = 'wave-jupyter-clients';
+  clients.style.opacity = '0.7';
+  const waiting = document.createElement('span');
+  waiting.className = 'wave-jupyter-waiting';
+  waiting.style.cssText = 'color:var(--jp-warn-color1,#b26a00)';
+  bar.append(label, state, rung, clients, waiting);
   const body = document.createElement('div');
   body.className = 'wave-jupyter-body';
   body.style.cssText = 'position:relative;width:100%';
@@ -274,13 +289,26 @@ function render({ model, el }) {
     state.textContent = STATES[s] || s;
     el.dataset.state = s;
   };
+  // The app's own height, as its page reports it (static/size.js), for a view that fits the app.
+  let fitted = null;
   const setHeight = () => {
-    // 0: as tall as the container (the preview panel); else that many pixels.
-    const fill = model.get('height') === 0;
-    body.style.height = fill ? '' : `${Number(model.get('height')) || 400}px`;
+    // 0: as tall as the container (the preview panel); -1: as tall as the app (within bounds); else that many pixels.
+    const wanted = Number(model.get('height'));
+    const fill = wanted === 0;
+    const px = wanted > 0 ? wanted : fitted === null ? FIT_START : Math.min(FIT_MAX, Math.max(FIT_MIN, fitted + FIT_PAD));
+    body.style.height = fill ? '' : `${px}px`;
     body.style.flex = fill ? '1 1 auto' : '';
     el.style.cssText = fill ? 'display:flex;flex-direction:column;height:100%' : '';
+    el.dataset.height = fill ? 'fill' : wanted > 0 ? 'fixed' : 'fit';
   };
+  const onSize = (event) => {
+    const frame = body.querySelector('iframe');
+    const m = event.data || {};
+    if (!frame || event.source !== frame.contentWindow || m.t !== 'wave-jupyter-height' || !(m.h > 0)) return;
+    fitted = m.h;
+    setHeight();
+  };
+  window.addEventListener('message', onSize);
   const clear = () => {
     if (current) current.destroy();
     current = null;
@@ -327,9 +355,23 @@ function render({ model, el }) {
     gone = true;
     alive = false;
     setState('gone');
+    waiting.textContent = '';
     message(KERNEL_GONE);
   };
-  const onStatus = (_, s) => DEAD.has(s) && dead();
+  let busyTimer = null;
+  const onStatus = (_, s) => {
+    if (DEAD.has(s)) return dead();
+    clearTimeout(busyTimer);
+    if (s === 'busy') {
+      busyTimer = setTimeout(() => {
+        waiting.textContent = 'a cell is running: clicks wait for it';
+        el.dataset.kernel = 'busy';
+      }, BUSY_MS);
+    } else {
+      waiting.textContent = '';
+      el.dataset.kernel = s;
+    }
+  };
   const onConnection = (_, s) => s === 'disconnected' && dead();
   if (kernel && kernel.statusChanged) {
     kernel.statusChanged.connect(onStatus);
@@ -343,6 +385,13 @@ function render({ model, el }) {
       show();
     }
   };
+  const showClients = () => {
+    const n = Number(model.get('clients')) || 0;
+    clients.textContent = n === 1 ? '1 client' : `${n} clients`;
+    el.dataset.clients = String(n);
+  };
+  showClients();
+  model.on('change:clients', showClients);
   model.on('msg:custom', onCustom);
   model.on('change:status', show);
   model.on('change:height', setHeight);
@@ -360,6 +409,9 @@ function render({ model, el }) {
     model.off('msg:custom', onCustom);
     model.off('change:status', show);
     model.off('change:height', setHeight);
+    model.off('change:clients', showClients);
+    clearTimeout(busyTimer);
+    window.removeEventListener('message', onSize);
     clear();
   };
 }

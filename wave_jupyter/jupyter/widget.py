@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 from traitlets import Int, Unicode
 
+from ..assets import size_script
 from ..commlink import CommLink
 from ..runner import check_transport
 from ..server import server_of
@@ -29,8 +30,9 @@ HERE = Path(__file__).parent
 
 @functools.cache
 def view_module() -> str:
-    """``view.js`` with the sandboxed frame's bridge (``frame.js``) inlined."""
-    frame = (HERE / 'frame.js').read_text(encoding='utf-8')
+    """``view.js`` with the sandboxed frame's bridge (``frame.js``, and the script that reports the app's height)
+    inlined."""
+    frame = (HERE / 'frame.js').read_text(encoding='utf-8') + '\n' + size_script()
     return (HERE / 'view.js').read_text(encoding='utf-8').replace("'__FRAME_JS__'", json.dumps(frame))
 
 
@@ -42,19 +44,23 @@ class WaveView(anywidget.AnyWidget):
     #: Port of the server on 127.0.0.1 (0 without one) and the app's route.
     port = Int(0).tag(sync=True)
     route = Unicode('/').tag(sync=True)
-    #: Height of the view in pixels.
-    height = Int(400).tag(sync=True)
+    #: Height of the view: pixels; -1 to fit the app (between MIN and MAX), 0 to fill the container (a panel).
+    height = Int(-1).tag(sync=True)
     #: 'auto' (the first rung that works), 'direct', 'proxy' or 'comm'.
     transport = Unicode('auto').tag(sync=True)
     #: 'running' or 'stopped'; the view says so instead of showing a dead frame.
     status = Unicode('running').tag(sync=True)
+    #: How many tabs (Wave clients) the app has now, every view and browser tab counted.
+    clients = Int(0).tag(sync=True)
 
-    def __init__(self, app: App, height: int = 400, transport: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, app: App, height: int = -1, transport: str | None = None, **kwargs: Any) -> None:
         server = server_of(app)
         super().__init__(port=server.port if server else 0, route=app.route, height=height,
                          transport=check_transport(transport or app.transport), **kwargs)
         self.app = app
         self.link: CommLink | None = None
+        #: A front end has drawn this view (it said hello); under nbclient or nbconvert none ever does.
+        self.rendered = False
         self.on_msg(self._on_front_end)
 
     def _on_front_end(self, _: Any, content: Any, buffers: list) -> None:
@@ -65,6 +71,7 @@ class WaveView(anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         if content.get('type') == 'hello':
+            self.rendered = True
             server = server_of(self.app)
             self.send({'t': 'secret', 'token': server.secret if server else ''})
             return
