@@ -189,7 +189,7 @@ def test_views_fit_their_app_and_follow_it(browser, tmp_path):
                                          [SIZES, 'small', 'big', 'fixed', 'import time\ntime.sleep(3)', 'small']])
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
     nbformat.write(nb, tmp_path / 'sizes.ipynb')
-    server = JupyterServer(tmp_path, app='lab')
+    server = JupyterServer(tmp_path, app='lab', extra_args=('--LabApp.expose_app_in_browser=True',))
     ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
     page = ctx.new_page()
     page.set_default_timeout(30_000)
@@ -232,7 +232,7 @@ def test_views_fit_their_app_and_follow_it(browser, tmp_path):
         page.wait_for_function('el => el.textContent === "2 clients"',
                                arg=view.locator('.wave-jupyter-clients').element_handle())
     except Exception:
-        page.screenshot(path=str(tmp_path / 'sizes-failed.png'))
+        page.screenshot(path=str(tmp_path / "sizes-failed.png"))
         raise
     finally:
         ctx.close()

@@ -1,6 +1,6 @@
 // Inside the app's page when a notebook's view frames it: how tall the app is, posted to the view, which sizes its
-// frame to fit (wave_jupyter/jupyter/view.js). Measured as the lowest bottom edge of what the UI rendered (not the
-// document's height, which follows the frame's own height and would only ever grow).
+// frame to fit (wave_jupyter/jupyter/view.js). Measured as the lowest bottom edge of the cards the UI rendered (not the
+// document's height, nor a layout zone's: they follow the frame's own height and would only ever grow).
 (() => {
   if (window.parent === window) return;
   let last = -1;
@@ -8,7 +8,14 @@
   const measure = () => {
     queued = false;
     let bottom = 0;
-    for (const el of document.querySelectorAll('body [data-test]')) {
+    // The cards (the UI wraps each in .wave-animate-card); else named elements, but not a layout zone as tall as the
+    // frame itself (its height follows the frame's, not the app's).
+    let cards = [...document.querySelectorAll('.wave-animate-card')];
+    if (!cards.length) {
+      cards = [...document.querySelectorAll('body [data-test]')].filter(
+        (el) => el.getBoundingClientRect().height < window.innerHeight - 40);
+    }
+    for (const el of cards) {
       const box = el.getBoundingClientRect();
       if (box.height > 0) bottom = Math.max(bottom, box.bottom + window.scrollY);
     }
