@@ -1,8 +1,9 @@
 """The pytest plugin (registered as ``wave_jupyter`` through the ``pytest11`` entry point): the ``wave_test``
 fixture, a :class:`~wave_jupyter.testing.WaveTest` per test.
 
-``async def`` tests that use it run on a fresh event loop of their own, so no other plugin is needed; a test marked
-for pytest-asyncio or anyio is left to that plugin (the fixture binds to whatever loop runs the test).
+``async def`` tests that use it run on a fresh event loop of their own (on a thread of their own if this thread
+already runs one), so no other plugin is needed; a test marked for pytest-asyncio or anyio is left to that plugin
+(the fixture binds to whatever loop runs the test).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -45,5 +47,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
         finally:
             await harness.aclose()
 
-    asyncio.run(run())
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: no loop here
+        asyncio.run(run())
+    else:  # a loop runs on this thread (another plugin's, Playwright's sync API): the test gets a thread of its own
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, run()).result()
     return True
