@@ -115,6 +115,9 @@ def test_the_app_runs_over_the_comm_without_our_extension_or_a_network_path(brow
         assert view.get_attribute('data-rung') == 'comm'
         # The package's server extension is on: kernel WebSockets without Nagle's delay (see serverext.py).
         assert 'wave_jupyter.serverext | extension was successfully loaded' in server.log_text()
+        untracked = page.evaluate('''() => JSON.parse(document.getElementById("jupyter-config-data").textContent)
+            .untracked_message_types''')
+        assert 'comm_msg' in untracked and 'kernel_info_request' in untracked  # added to the page's list, not instead
         assert 'live' in view.locator('.wave-jupyter-state').inner_text()
         frame.locator('[data-test=who]').fill('Ada')
         frame.locator('[data-test=go]').click()

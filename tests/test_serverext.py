@@ -1,5 +1,5 @@
 """The server extension (``wave_jupyter/serverext.py``): kernel WebSockets with TCP_NODELAY, on whatever connection
-class the server is configured with."""
+class the server is configured with, and the page told to ignore the kernel status around comm messages."""
 
 from __future__ import annotations
 
@@ -56,3 +56,14 @@ def test_connecting_turns_nagle_off_on_the_real_socket():
     with ThreadPoolExecutor(1) as pool:  # a loop of its own (a browser test may leave one running on this thread)
         result, nodelay = pool.submit(asyncio.run, main()).result()
     assert result == 'connected' and nodelay != 0
+
+
+def test_the_page_ignores_kernel_status_around_comm_messages_only():
+    app = serverapp(ZMQChannelsWebsocketConnection)
+    app.web_app.settings['page_config_hook'] = lambda handler, config: {**config, 'other': 1}  # another extension's
+    serverext._load_jupyter_server_extension(app)
+    serverext._load_jupyter_server_extension(app)
+    hook = app.web_app.settings['page_config_hook']
+    config = hook(None, {'untracked_message_types': ['kernel_info_request', 'status']})
+    assert config == {'untracked_message_types': ['kernel_info_request', 'status', 'comm_msg'], 'other': 1}
+    assert hook(None, {})['untracked_message_types'] == ['comm_msg']
