@@ -295,3 +295,18 @@ def test_reload_swaps_the_handler_keeping_state_and_the_open_tab(page, tmp_path)
         page.wait_for_selector('text=v2 n=12 total=3')  # the new @on handler, not the old one
     finally:
         wave.stop()
+
+
+def test_cli_help_describes_every_command_with_examples():
+    def help_of(*args: str) -> str:
+        done = subprocess.run([sys.executable, '-m', 'wave_jupyter', *args, '--help'], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    top = help_of()
+    assert 'run         serve a Wave app or script' in top and 'export      write a notebook' in top
+    assert 'examples:' in top and '``' not in top  # no raw reST
+    for command in ('run', 'export'):
+        text = help_of(command)
+        assert 'examples:' in text and f'python -m wave_jupyter {command}' in text and '``' not in text
