@@ -116,10 +116,11 @@ class Notebook:
         self.page.locator('.lm-Menu-itemLabel', has_text=re.compile(f'^{re.escape(item)}$')).click()
 
     def _wait_until_run(self, count: int) -> None:
-        """Until every code cell among the first ``count`` has a numbered prompt, accepting the kernel dialog."""
+        """Until every code cell among the first ``count`` has a numbered prompt, accepting the kernel dialog (read as
+        ``textContent``: JupyterLab does not render the cells out of view, whose ``innerText`` is empty)."""
         done = '''(n) => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].slice(0, n)
                      .filter(c => c.classList.contains('jp-CodeCell'))
-                     .every(c => /^\\[\\d+\\]/.test(c.querySelector('.jp-InputPrompt').innerText.trim()))'''
+                     .every(c => /^\\[\\d+\\]/.test(c.querySelector('.jp-InputPrompt').textContent.trim()))'''
         deadline = time.monotonic() + CELL_TIMEOUT
         while not self.page.evaluate(done, count):
             self._accept_dialog()
@@ -169,8 +170,9 @@ Region = tuple[Locator, Locator]  # the picture spans from the top of the first 
 
 
 def hello(nb: Notebook) -> Region:
-    """01: click Greet inside the live app; the greeting card answers."""
-    nb.run_all()
+    """01: click Greet inside the live app; the greeting card answers (the cells above the one that changes every
+    view's page from the notebook)."""
+    nb.run_above('await wait_for_views(hello)')
     app = nb.app("listen('/hello'")
     app.get_by_text('Nobody greeted yet.').wait_for()
     app.locator('[data-test=go]').click()
@@ -246,7 +248,7 @@ def production(nb: Notebook) -> Region:
     app.locator('[data-test=add]').wait_for()
     app.locator('[data-test=item] input, input[data-test=item]').first.fill('Try it in the notebook')
     app.locator('[data-test=add]').click()
-    app.get_by_text('- Try it in the notebook', exact=True).wait_for()
+    app.get_by_text('Try it in the notebook', exact=True).wait_for()  # a markdown list item
     cell = nb.cell("todo = listen('/todo'")
     return cell, cell
 
