@@ -138,6 +138,7 @@ class CommRung {
     window.addEventListener('message', this.onFrame);
     window.addEventListener('pagehide', this.onLeave);
     this.beat = setInterval(() => this.sockets.size && this.send({ t: 'beat' }), HEARTBEAT_MS);
+    this.cache = openCache(); // opened while the kernel answers the boot
     this.build();
   }
 
@@ -156,7 +157,12 @@ class CommRung {
   }
 
   toFrame(message, transfer) {
-    if (this.frame && this.frame.contentWindow) this.frame.contentWindow.postMessage(message, '*', transfer || []);
+    if (!this.frame || !this.frame.contentWindow) return;
+    try {
+      this.frame.contentWindow.postMessage(message, '*', transfer || []);
+    } catch (e) {
+      this.frame.contentWindow.postMessage(message, '*'); // a buffer that cannot move is copied
+    }
   }
 
   async fromFrame(event) {
@@ -203,7 +209,7 @@ class CommRung {
   }
 
   async loadUi(ui) {
-    const db = await openCache();
+    const db = await this.cache;
     const keys = ui.names.map((n) => `${ui.version}/${n}`);
     const have = await cached(db, keys);
     const files = [];
@@ -218,8 +224,8 @@ class CommRung {
       keep(db, got.map(([name, buf]) => [`${ui.version}/${name}`, buf]));
       files.push(...got);
     }
-    // Copies go to the frame (the cache keeps its own).
-    this.toFrame({ t: 'ui', index: ui.index, files: files.map(([n, b]) => [n, b.slice(0)]) });
+    // The buffers move to the frame, not copied: the cache cloned what it keeps when it was given them.
+    this.toFrame({ t: 'ui', index: ui.index, files }, files.map(([, b]) => b));
   }
 
   closeSockets() {
