@@ -45,6 +45,15 @@ def listening():
     return {c.laddr.port for c in psutil.Process().net_connections('tcp') if c.status == psutil.CONN_LISTEN}
 '''
 BEFORE = LISTENING + 'before = listening()\n'
+# Which UI files the kernel sent over the comm, per request (counted once, however often cell 0 runs).
+COUNT_ASSETS = '''import wave_jupyter.commlink as _commlink
+if not hasattr(_commlink.CommLink._on_assets, 'requests'):
+    def _counted(self, message, buffers, _sent=_commlink.CommLink._on_assets):
+        _counted.requests.append(len(message.get('names') or []))
+        return _sent(self, message, buffers)
+    _counted.requests = []
+    _commlink.CommLink._on_assets = _counted
+'''
 OUR_PORTS = "print('ours:', sorted(listening() - before))"
 
 WAIT_NO_TABS = ('import asyncio\nfor _ in range(150):\n    if not apps["/demo"].tabs:\n        break\n'
@@ -54,11 +63,12 @@ WAIT_NO_TABS = ('import asyncio\nfor _ in range(150):\n    if not apps["/demo"].
 def cells(transport: str | None) -> list[str]:
     option = f", transport='{transport}'" if transport else ''
     return [
-        BEFORE + SERVE.replace('VERSION', 'v1') + f"\nlisten('/demo', serve{option})",
+        BEFORE + COUNT_ASSETS + SERVE.replace('VERSION', 'v1') + f"\nlisten('/demo', serve{option})",
         "apps['/demo'].last_query.args.go, apps['/demo'].last_query.args.who",
         SERVE.replace('VERSION', 'v2'),
         OUR_PORTS,
         WAIT_NO_TABS,
+        "print('asset requests:', _commlink.CommLink._on_assets.requests)",
     ]
 
 
@@ -165,6 +175,9 @@ def _files_realtime_swap_and_lifecycle(page, frame, tmp_path) -> None:
     page.wait_for_selector('.jp-Notebook .jp-Cell')
     wait_for_kernel(page)
     app_frame(page).locator('text=n=0 v2').wait_for()
+    run_cell(page, 5)  # the reloaded page's view started from the browser's cache: no UI file crossed the comm again
+    requests = output_text(page, 5).split('asset requests:')[-1].strip()
+    assert re.fullmatch(r'\[\d{3}\]', requests), requests  # one request, for all (~400) files, by the first view
     page.locator('.jp-Notebook .jp-Cell').nth(0).locator('.jp-InputPrompt').click()
     page.evaluate("window.jupyterapp.commands.execute('notebook:clear-cell-output')")
     run_cell(page, 4)
