@@ -87,16 +87,7 @@ class Stack:
 
     def stop(self) -> None:
         for p in reversed(self.procs):
-            self._stop(p)
-
-    @staticmethod
-    def _stop(p: subprocess.Popen) -> None:
-        p.terminate()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
+            production.stop_process(p)
 
 
 class WaveJupyter(Stack):

@@ -76,6 +76,17 @@ def _answers_http(url: str) -> bool:
         return False
 
 
+def stop_process(p: subprocess.Popen) -> None:
+    """Terminate ``p`` and wait for it (killed after 10 s)."""
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(5)
+
+
 class Waved:
     """``waved`` and one app file under uvicorn (``module:main``), like ``wave run``; a context manager."""
 
@@ -159,18 +170,8 @@ class Waved:
     def stop(self) -> None:
         """Stop the app (it saves its checkpoint, as on any shutdown) and then waved."""
         for p in reversed(self.procs):
-            self._stop(p)
+            stop_process(p)
         self.procs = []
-
-    @staticmethod
-    def _stop(p: subprocess.Popen) -> None:
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait(5)
 
     def __enter__(self) -> Waved:
         return self
