@@ -37,7 +37,7 @@ async def connect_clients(stack, n: int, batch: int = 50) -> list[wsraw.WSClient
             booted.append(fut)
             s = await wsraw.connect('127.0.0.1', stack.port, stack.ws_path, stack.raw_headers,
                                     lambda m, f=fut: f.done() or b'"d"' not in m or f.set_result(None))
-            s.send(f'+ {stack.route} ')
+            s.send(f'+ {stack.page_path} ')
             socks.append(s)
         await asyncio.gather(*(one() for _ in range(min(batch, n - start))))
         done, _ = await asyncio.wait(booted, timeout=30)

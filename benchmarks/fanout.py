@@ -120,7 +120,7 @@ def cpu_self() -> float:
 
 
 async def measure(stack, levels: list[int], count: int, seconds: float) -> dict[int, dict]:
-    aud = Audience(stack.port, stack.route, stack.raw_headers, stack.ws_path)
+    aud = Audience(stack.port, stack.page_path, stack.raw_headers, stack.ws_path)
     out = {}
     try:
         for n in levels:

@@ -41,8 +41,8 @@ def answers(stack: Stack, timeout: float = 2) -> bool:
         with connect(stack.ws_url, origin=stack.origin, additional_headers=stack.ws_headers,
                      open_timeout=timeout, close_timeout=0.1) as ws:  # waved is slow to close
             ws.recv(timeout=timeout)  # client id
-            ws.send(f'+ {stack.route} ')
-            ws.send(f'@ {stack.route} {{}}')
+            ws.send(f'+ {stack.page_path} ')
+            ws.send(f'@ {stack.page_path} {{}}')
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 msg = ws.recv(timeout=max(0.01, deadline - time.monotonic()))
@@ -61,6 +61,8 @@ class Stack:
     ws_path = '/_s/'
     port = 0
     route = '/demo'
+    #: The route as a tab sends it (its location's path; waved's has the base URL in front).
+    page_path = '/demo'
     procs: list[subprocess.Popen]
 
     @property
@@ -95,7 +97,7 @@ class WaveJupyter(Stack):
 
     def __init__(self, app: Path = APP) -> None:
         port = self.port = free_port()
-        self.route = route_of(app)
+        self.route = self.page_path = route_of(app)
         launcher = ['-m', 'wave_jupyter']
         self.procs = [subprocess.Popen([sys.executable, *launcher, 'run', str(app), '--port', str(port)],
                                        cwd=app.parent, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)]

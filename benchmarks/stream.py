@@ -38,11 +38,11 @@ async def measure(stack, hz: float, seconds: float, clients: int) -> dict:
     socks = [await wsraw.connect('127.0.0.1', stack.port, stack.ws_path, stack.raw_headers, receiver(k))
              for k in range(clients)]
     for s in socks:
-        s.send(f'+ {stack.route} ')
+        s.send(f'+ {stack.page_path} ')
     await asyncio.sleep(0.5)
     ticks = int(hz * seconds)
     cpu0, t0 = stack.cpu(), time.perf_counter()
-    socks[0].send(f'@ {stack.route} {{"start":true,"hz":{hz},"seconds":{seconds}}}')
+    socks[0].send(f'@ {stack.page_path} {{"start":true,"hz":{hz},"seconds":{seconds}}}')
     deadline = t0 + seconds + 10
     while min(got) < ticks and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)

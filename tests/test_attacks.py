@@ -13,12 +13,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
-from conftest import wait_for
+from conftest import ServerThread, wait_for
 from h2o_wave import ui
+from hostile import Attacker, shut, squat
 from test_browser import greet
 from test_security import multipart, request
 from websockets.sync.client import connect
@@ -26,38 +28,6 @@ from wsclient import WaveSocket, joined
 
 from wave_jupyter import Q, events
 from wave_jupyter.server import MAX_INDEX_PAGES
-
-
-class Attacker:
-    """A web server on another loopback port: serves ``pages`` and records every request it gets."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, str] = {}
-        self.seen: list[tuple[str, dict[str, str]]] = []
-        attacker = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                attacker.seen.append((self.path, dict(self.headers)))
-                body = attacker.pages.get(self.path.split('?')[0], 'window.pwned = true;').encode()
-                self.send_response(200)
-                kind = 'text/html' if self.path.endswith('.html') else 'text/javascript'
-                self.send_header('Content-Type', kind)
-                self.send_header('Content-Length', str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.origin = f'http://127.0.0.1:{self.port}'
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture
@@ -110,7 +80,7 @@ def test_only_a_plain_path_from_the_proxy_header_becomes_the_asset_base(wave, pr
 
 
 def test_the_proxy_prefix_still_counts(wave):
-    prefix = f'/user/test/proxy/{wave.server.port}'
+    prefix = f'/user/test/proxy/127.0.0.1:{wave.server.port}'
     _, _, body = request(wave.server, 'GET', '/demo', secret=True, headers={'X-Forwarded-Prefix': prefix})
     assert f'data-base-url="{prefix}{wave.server.root}"'.encode() in body
     assert f'src="{prefix}{wave.server.root}wave-static/'.encode() in body
@@ -666,3 +636,162 @@ def test_one_folder_uploads_refuse_two_files_of_one_name(wave):
 def test_head_of_an_app_page_is_answered(wave):
     status, headers, body = request(wave.server, 'HEAD', '/demo', secret=True)
     assert status == 200 and headers['Content-Type'].startswith('text/html') and body == b''
+
+
+# --- second review, 3: a fixed secret outlived its server ---------------------------------------------------------
+
+
+def test_what_a_tab_sends_after_its_server_stopped_opens_nothing_later(browser):
+    """Another user who takes the port of a stopped server gets the reconnecting tab's requests: they hold only
+    that server's own secret, which the next server (same fixed secret, same port) refuses."""
+    door = 'a-fixed-secret-kept-across-restarts'
+    first = ServerThread(secret=door, reconnect_timeout=0.5)
+    port = first.server.port
+    bookmark = first.listen('/demo', greet).url
+    page = browser.new_page()
+    squatter = None
+    try:
+        greet_in_browser(page, bookmark)
+        first.stop()
+        squatter = HttpSquatter(port)  # at once, on both loopbacks
+        wait_for(lambda: any(b'/_s/' in r for r in squatter.requests), timeout=30, what='the tab to reconnect')
+        captured = squatter.requests[0].split(b' ')[1].decode()
+        assert door.encode() not in b''.join(squatter.requests)
+        squatter.close()
+        squatter = None
+        restarted = ServerThread(port, secret=door)
+        try:
+            restarted.listen('/demo', greet)
+            with pytest.raises(Exception, match='403'):
+                WebSocketAt(port, captured.split('?')[0])
+            status, _, _ = request(restarted.server, 'GET', captured.split('_s/')[0] + 'demo')
+            assert status == 403
+            greet_in_browser(page, bookmark, 'Bo')  # the bookmark opens the new server
+        finally:
+            restarted.stop()
+    finally:
+        if squatter is not None:
+            squatter.close()
+        page.close()
+
+
+def test_the_door_only_opens_pages_and_writes_nothing_of_the_path_into_script():
+    wave = ServerThread(secret='a-fixed-secret-kept-across-restarts')
+    try:
+        door = '/a-fixed-secret-kept-across-restarts/'
+        status, _, body = request(wave.server, 'GET', door + 'x%3C/script%3E%3Cscript%3Ealert(1)%3C/script%3E')
+        assert status == 200 and b'alert(1)</script>' not in body and b'<script>alert' not in body
+        assert wave.server.root.encode() in body  # it moves the page under the server's own secret
+        assert request(wave.server, 'POST', door + '_f/', body=b'x')[0] == 405
+        upgrade = {'Upgrade': 'websocket', 'Connection': 'Upgrade'}
+        assert request(wave.server, 'GET', door + '_s/', headers=upgrade)[0] == 405
+        assert request(wave.server, 'GET', '/a-fixed-secret-kept-across-restartz/demo')[0] == 403
+    finally:
+        wave.stop()
+
+
+class HttpSquatter:
+    """Listens at both loopbacks of ``port`` and records the first bytes of every connection."""
+
+    def __init__(self, port: int) -> None:
+        self.requests: list[bytes] = []
+        self.sockets = [squat('127.0.0.1', port), squat('::1', port)]
+        for sock in self.sockets:
+            threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            conn.settimeout(2)
+            try:
+                self.requests.append(conn.recv(4096))
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            shut(sock)
+
+
+def WebSocketAt(port: int, path: str) -> Any:  # noqa: N802 - reads as a constructor
+    with connect(f'ws://127.0.0.1:{port}{path}', origin=f'http://127.0.0.1:{port}', open_timeout=5) as ws:
+        return ws.recv(timeout=5)
+
+
+# --- second review, 8: upload URLs were not percent-encoded --------------------------------------------------------
+
+
+@pytest.mark.parametrize('name', ['%2e%2e%2fx', 'a?b#c d%.txt', 'per%25cent', 'ünï cödé.txt'])
+def test_an_uploaded_files_url_opens_that_file_whatever_its_name(wave, name):
+    async def keep(q: Q) -> None:
+        if q.args.up:
+            q.client.got = open(await q.site.download(q.args.up[0], str(wave.server.uploads.root.parent)),
+                                'rb').read()
+        q.page['x'] = ui.markdown_card(box='1 1 2 2', title='t', content='x')
+        await q.page.save()
+
+    app = wave.listen('/up', keep)
+    body, ctype = multipart('files', name, b'the content')
+    status, _, reply = request(wave.server, 'POST', '/_f/', secret=True, headers={'Content-Type': ctype}, body=body)
+    assert status == 200
+    (url,) = json.loads(reply)['files']
+    assert request(wave.server, 'GET', url) == (200, mock.ANY, b'the content')  # HTTP, as a browser follows the link
+    stored = wave.call(lambda: app.runtime.uploads.resolve(url.split('/_f/', 1)[1].split('/')[0]))
+    assert [p.name for p in stored.iterdir()] == [name]  # stored under its own name
+    sock = WaveSocket(wave.server)
+    sock.hello()
+    sock.send('+ /up ')
+    sock.send(f'@ /up {json.dumps({"up": [url]})}')  # the app gets the URL and reads the file back through q.site
+    wait_for(lambda: any(getattr(c, 'got', None) == b'the content' for c in app.state.clients.values()),
+             what='the app to read the upload')
+    sock.close()
+
+
+# --- second review, 9: a killed kernel left its uploads behind -----------------------------------------------------
+
+
+def test_the_folders_of_killed_kernels_are_removed_by_the_next_process():
+    from kernel import Kernel
+
+    from wave_jupyter.runtime import Runtime
+    start = ("from h2o_wave import ui\nfrom wave_jupyter import listen\n"
+             "async def serve(q):\n    pass\n"
+             "app = listen('/t', serve)\n"
+             "(app.runtime.data_dir / 'f' / 'someones-upload.txt').write_text('private')\n"
+             "print(app.runtime.data_dir)")
+    killed, alive = Kernel(), Kernel()
+    try:
+        gone = Path(killed.run(start)['stdout'].strip())
+        kept = Path(alive.run(start)['stdout'].strip())
+        assert (gone / 'f' / 'someones-upload.txt').is_file()
+        killed.kc.stop_channels()
+        killed.km.shutdown_kernel(now=True)  # SIGKILL: no atexit, no finalizer
+        assert gone.is_dir()  # what the process could not remove
+        fresh = Runtime()  # the next process (or runtime) to make its folder sweeps
+        try:
+            assert not gone.exists()
+            assert (kept / 'f' / 'someones-upload.txt').read_text() == 'private'  # a live kernel's folder stays
+        finally:
+            fresh._scratch.remove()
+    finally:
+        alive.shutdown()
+
+
+# --- second review, 10: ``Origin: null`` passed the same-origin check ----------------------------------------------
+
+
+@pytest.mark.parametrize('method,path', [('POST', '_f/'), ('DELETE', '_f/00000000-0000-4000-8000-000000000000/x')])
+def test_an_opaque_origin_may_not_change_the_server(wave, method, path):
+    body, ctype = multipart('files', 'x.txt', b'x')
+    for headers in ({'Origin': 'null'}, {'Origin': 'null', 'Sec-Fetch-Site': 'cross-site'}):
+        post = method == 'POST'
+        status, _, reply = request(wave.server, method, path, secret=True, body=body if post else None,
+                                   headers={**({'Content-Type': ctype} if post else {}), **headers})
+        assert status == 403 and b'another origin' in reply
+    assert not any(wave.server.uploads.root.iterdir())  # nothing was stored
+    status, _, _ = request(wave.server, 'POST', '_f/', secret=True, body=body, headers={'Content-Type': ctype})
+    assert status == 200  # no Origin at all (a non-browser client that knows the secret) is still fine

@@ -95,7 +95,7 @@ def cut_off_the_kernels_port(page, jupyter_port: int) -> list[str]:
         aborted.append(route.request.url)
         route.abort()
     page.route(re.compile(rf'^https?://(127\.0\.0\.1|localhost):(?!{jupyter_port}/)\d+/'), abort)
-    page.route(re.compile(r'/proxy/\d+/'), abort)
+    page.route(re.compile(r'/proxy/(?:[^/:]+:)?\d+/'), abort)
     return aborted
 
 

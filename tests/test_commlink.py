@@ -211,3 +211,24 @@ def test_comm_messages_on_a_subshell_thread_reach_the_app_on_the_kernels_loop(ke
     assert kernel.eval("on_main['sub']") is True
     to_view({'t': 'close', 'sid': 's1'})
     kernel.run("apps['/demo'].stop()")
+
+
+def test_opening_one_socket_again_and_again_leaves_one_client(tmp_path):
+    """20,000 ``open`` messages with one socket id left 20,000 broker clients that never expired."""
+    from conftest import ServerThread
+    wave = ServerThread(reconnect_timeout=0.3)
+    try:
+        wave.listen('/demo', hello)
+        b = Browser(wave)
+        for _ in range(2000):
+            b.send({'t': 'open', 'sid': 'same', 'client': None})
+        assert list(b.link.sockets) == ['same']
+        wait_for(lambda: len(wave.server.runtime.broker.clients) == 1, what='the replaced sockets\' clients to expire')
+        for i in range(100):
+            b.send({'t': 'open', 'sid': f's{i}', 'client': None})
+        assert len(b.link.sockets) == 8  # the cap: the oldest are closed (and told so)
+        closed = {m['sid'] for m, _ in b.got if m['t'] == 'close'}
+        assert closed == {'same', *(f's{i}' for i in range(92))}
+        wait_for(lambda: len(wave.server.runtime.broker.clients) == 8, what='the closed sockets\' clients to expire')
+    finally:
+        wave.stop()

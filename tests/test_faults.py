@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import socket
@@ -147,32 +148,48 @@ def test_state_checkpoint_survives_a_restart(tmp_path, monkeypatch):
         second.stop()
 
 
-def test_browser_reconnects_after_server_restart_on_the_same_port(browser, tmp_path):
+def test_a_fixed_secret_is_a_door_that_opens_the_restarted_server(browser, tmp_path):
     async def serve(q: Q) -> None:
         q.page['x'] = ui.markdown_card(box='1 1 2 2', title='T', content=f'hello {q.client_id[:4]}')
         await q.page.save()
 
-    first = ServerThread(secret='same-secret-both-times')
+    first = ServerThread(secret='same-secret-both-times')  # e.g. WAVE_JUPYTER_SECRET kept
     port = first.server.port
     app = first.listen('/r', serve)
+    bookmark = app.url
+    assert bookmark == f'http://127.0.0.1:{port}/same-secret-both-times/r'  # the same after a restart
     page = browser.new_page()
     try:
-        page.goto(app.url)
+        page.goto(bookmark)
         page.wait_for_selector('text=hello')
-        first.stop()  # the server goes away; the tab shows "Disconnected" and keeps retrying
-        restarted = ServerThread(port, secret='same-secret-both-times')  # e.g. WAVE_JUPYTER_SECRET kept
+        # The page moved its address under the server's own secret before the UI started: no redirect, no request.
+        assert page.url == f'http://127.0.0.1:{port}{first.server.root}r'
+        old_root = first.server.root
+        first.stop()  # the server goes away; the tab shows "Disconnected" and keeps retrying, on the old secret
+        restarted = ServerThread(port, secret='same-secret-both-times')
         try:
             restarted.listen('/r', serve)
-            # The tab reconnects (maybe before the app is mounted: then it reloads into it) and its page comes back,
-            # rendered for a client of the new server.
+            assert restarted.server.root != old_root
+            # What the old tab sends is refused by the new server (it would be worthless to anyone who took it).
+            assert http_status(port, f'{old_root}_s/') == 403 and http_status(port, f'{old_root}r') == 403
+            page.goto(bookmark)  # the bookmark opens the restarted server
             def back() -> bool:
                 text = page.inner_text('body')
                 return any(f'hello {cid[:4]}' in text for cid in list(restarted.server.broker.clients))
-            wait_for(back, timeout=40, what='the page to come back from the restarted server')
+            wait_for(back, timeout=20, what='the page from the restarted server')
+            assert restarted.server.secret in page.url
         finally:
             restarted.stop()
     finally:
         page.close()
+
+
+def http_status(port: int, path: str, method: str = 'GET', headers: dict | None = None) -> int:
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    conn.request(method, path, headers=headers or {})
+    status = conn.getresponse().status
+    conn.close()
+    return status
 
 
 def test_many_rapid_reconnects_keep_one_client_and_every_event(wave):

@@ -91,7 +91,7 @@ def test_rerunning_the_handler_cell_hot_swaps_on_the_same_socket_and_keeps_state
     tab.recv_text('n=2 v2')  # the open tab re-ran the new handler with its q.client kept
     kernel.run("listen('/demo', serve)")  # re-running the listen cell too
     server = "server_of(apps['/demo'])"
-    assert kernel.eval(f"len({server}.listener.sockets), {server}.port") == (1, demo['port'])
+    assert kernel.eval(f"len({server}.listener.sockets), {server}.port") == (2, demo['port'])  # both loopbacks
     assert kernel.eval('len(apps)') == 1
 
 
@@ -247,7 +247,9 @@ def test_apps_channel_lists_apps_for_the_frontend_and_pushes_changes(kernel, dem
     snap = next_snapshot()
     assert snap['type'] == 'apps'
     (entry,) = [a for a in snap['apps'] if a['route'] == '/demo']
-    assert (entry['port'], entry['token'], entry['generation']) == (demo['port'], demo['secret'], 0)
+    assert (entry['port'], entry['generation']) == (demo['port'], 0)
+    assert entry['direct'] == f"http://127.0.0.1:{demo['port']}/{demo['secret']}/demo"
+    assert entry['proxy'] == f"proxy/127.0.0.1:{demo['port']}/{demo['secret']}/demo"
     kernel.kc.execute(SERVE.replace("v1'", "v3'"))  # hot swap: generation goes up
     snap = next_snapshot()
     assert [a['generation'] for a in snap['apps'] if a['route'] == '/demo'] == [1]

@@ -5,6 +5,10 @@ background-task pattern (progress and cancel from a worker thread) reaches the b
 
 from __future__ import annotations
 
+import ast
+import base64
+import http.client
+import json
 import re
 import sys
 import textwrap
@@ -12,8 +16,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from hostile import squat
 from kernel import Kernel
 from test_run_files import WaveProcess
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from wave_jupyter.export import ExportError, export_notebook
 from wave_jupyter.production import Waved
@@ -102,10 +109,59 @@ def test_export_skips_what_drives_the_notebook_and_keeps_what_the_app_needs(tmp_
     (['from wave_jupyter import apps\nasync def serve(q):\n    print(apps)\n', "listen('/a', serve)"],
      'exists only in the notebook'),
     (['x = 1'], 'no cell starts a Wave app'),
+    (['async def serve(q):\n    pass', "%wave listen '/demo serve"], 'cell 2: cannot read the %wave line'),
 ])
 def test_export_says_what_cannot_go_to_a_file_naming_the_cell(tmp_path, cells, message):
     with pytest.raises(ExportError, match=re.escape(message)):
         export_notebook(write_notebook(tmp_path / 'bad.ipynb', cells))
+
+
+def test_a_route_or_notebook_name_cannot_break_out_of_the_exported_docstring(tmp_path):
+    escape = '"""\nimport os; os.system("touch PWNED")\n"""'
+    route = f'/x{escape}'
+    name = tmp_path / f'n\\b{escape}.ipynb'.replace('/', '_')
+    text = export_notebook(write_notebook(name, ['async def serve(q):\n    pass', f'listen({route!r}, serve)']))
+    tree = ast.parse(text)
+    assert route in ast.get_docstring(tree) and name.name in ast.get_docstring(tree)
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, 'attr', '') == 'system']
+    exec(compile(text.replace('from h2o_wave import Q, app, main, ui', 'from h2o_wave import Q, main, ui\n'
+                              'app = lambda *a, **k: (lambda f: f)'), 'app.py', 'exec'), {}, {})
+    assert not (tmp_path / 'PWNED').exists() and not Path('PWNED').exists()
+
+
+def test_waved_serves_the_app_only_to_who_knows_its_url_and_leaves_nothing_behind(tmp_path):
+    """waved has no browser authentication: another local user at its port must find nothing to open, no default
+    key pair to register or write pages with, no twin port to stand at, no secret on a command line."""
+    app_file = tmp_path / 'greet_app.py'
+    export_cli(write_notebook(tmp_path / 'greet.ipynb', CELLS), app_file)
+    with Waved(app_file) as waved:
+        assert waved.url.startswith(f'http://127.0.0.1:{waved.port}/') and waved.base != '/'
+        origin = {'Origin': waved.origin}
+        for path in ['/greet', '/', '/wave-static/', '/_f/']:
+            assert http_status(waved.port, path) == 404, path
+        with pytest.raises(InvalidStatus):  # the socket of the app, without the secret base
+            connect(f'ws://127.0.0.1:{waved.port}/_s/', additional_headers=origin, open_timeout=5)
+        register = b'{"register_app":{"mode":"unicast","route":"/evil","address":"http://127.0.0.1:1"}}'
+        for path in ['/', waved.base]:  # the hub API with waved's well-known default key pair
+            auth = {'Authorization': 'Basic ' + base64.b64encode(b'access_key_id:access_key_secret').decode()}
+            assert http_status(waved.port, path, 'POST', auth, register) in (401, 403, 404), path
+        with pytest.raises(OSError):
+            squat('::1', waved.port).close()
+        for pid in waved.pids():  # what any user reads in /proc/<pid>/cmdline
+            assert waved.base.strip('/') not in Path(f'/proc/{pid}/cmdline').read_text()
+        with connect(waved.ws_url, additional_headers=origin, open_timeout=5) as ws:  # who knows the URL gets in
+            assert json.loads(ws.recv(timeout=5))
+        data = Path(waved.data)
+        assert data.is_dir()
+    assert not data.exists()
+
+
+def http_status(port: int, path: str, method: str = 'GET', headers: dict | None = None, body: bytes | None = None):
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    conn.request(method, path, body=body, headers=headers or {})
+    status = conn.getresponse().status
+    conn.close()
+    return status
 
 
 def test_exported_notebook_runs_the_same_on_waved_and_here(browser, tmp_path):

@@ -31,10 +31,10 @@ async def counter(q: Q) -> None:
 def test_app_renders_and_works_through_jupyter_server_proxy(wave, jupyter, page, tmp_path):
     app = wave.listen('/demo', counter)
     page.goto(f'{jupyter.url}api/status?token={jupyter.token}')  # log in to Jupyter (its cookie)
-    proxied = f'{jupyter.url}proxy/{wave.server.port}/{wave.server.secret}/demo'
+    proxied = f'{jupyter.url}{wave.server.browser_urls("/demo")["proxy"]}'  # proxy/127.0.0.1:P/..., never by name
     page.goto(proxied)
     page.wait_for_selector('text=n=0')
-    prefix = f'/user/test/proxy/{wave.server.port}/'
+    prefix = f'/user/test/proxy/127.0.0.1:{wave.server.port}/'
     assert page.evaluate('document.body.dataset.baseUrl') == f'{prefix}{wave.server.secret}/'
     page.click('[data-test=go]')
     page.wait_for_selector('text=n=1')

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
+import socket
 
 import pytest
+from hostile import squat
 from websockets.exceptions import InvalidStatus
 from wsclient import WaveSocket
 
@@ -30,8 +33,52 @@ def multipart(name: str, filename: str, content: bytes) -> tuple[bytes, str]:
 
 def test_listens_on_loopback_only(wave):
     assert wave.server.host == '127.0.0.1'
-    sockets = wave.server.listener.sockets  # what was actually bound
-    assert sockets and {s.getsockname()[0] for s in sockets} == {'127.0.0.1'}
+    sockets = wave.server.listener.sockets  # what was actually bound: both loopbacks, one port
+    assert {(s.getsockname()[0], s.getsockname()[1]) for s in sockets} == {
+        ('127.0.0.1', wave.server.port), ('::1', wave.server.port)}
+
+
+@pytest.mark.parametrize('host', ['::1', '127.0.0.1'])
+def test_no_one_else_can_stand_at_either_loopback_of_the_port(wave, host):
+    with pytest.raises(OSError) as taken:
+        squat(host, wave.server.port).close()
+    assert taken.value.errno == errno.EADDRINUSE
+
+
+def test_a_chosen_port_whose_ipv6_twin_is_taken_is_refused():
+    from wave_jupyter import Server
+    squatter = squat('::1', 0)
+    port = squatter.getsockname()[1]
+    try:
+        with pytest.raises(OSError, match=rf'\[::1\]:{port} is held by another process'):
+            Server(port).start()
+        squat('127.0.0.1', port).close()  # and nothing was left bound on 127.0.0.1
+    finally:
+        squatter.close()
+
+
+def test_a_free_port_whose_twin_is_taken_in_the_moment_between_binds_is_given_up(monkeypatch):
+    """Another user who watches /proc/net/tcp binds [::1]:P right after we bind 127.0.0.1:P: another port is tried."""
+    from wave_jupyter import listener
+    real = listener.bind_sockets
+    squatters: list[socket.socket] = []
+
+    def racing(port: int, host: str) -> list[socket.socket]:
+        sockets = real(port, host)
+        if host == '127.0.0.1' and not squatters:
+            squatters.append(squat('::1', sockets[0].getsockname()[1]))  # the attacker wins the race, once
+        return sockets
+
+    monkeypatch.setattr(listener, 'bind_sockets', racing)
+    sockets = listener.bind_loopbacks(0)
+    try:
+        taken = squatters[0].getsockname()[1]
+        got = {s.getsockname()[:2] for s in sockets}
+        port = sockets[0].getsockname()[1]
+        assert port != taken and got == {('127.0.0.1', port), ('::1', port)}
+    finally:
+        for s in sockets + squatters:
+            s.close()
 
 
 @pytest.mark.parametrize('path', ['/demo', '/', '/wave-static/x.js', '/favicon.ico', '/_f/x/y.txt', '/_s/'])
@@ -136,11 +183,13 @@ def test_vscode_webview_origin_is_allowed_by_default(wave):
     assert WaveSocket(wave.server, origin='vscode-webview://1234abcd').hello()
 
 
-def test_secret_can_be_fixed_for_restarts(monkeypatch):
+def test_a_fixed_secret_is_a_door_not_the_servers_secret(monkeypatch):
     from wave_jupyter import Server
     monkeypatch.setenv('WAVE_JUPYTER_SECRET', 'fixed-secret-for-this-test')
-    assert Server(0).secret == 'fixed-secret-for-this-test'
-    assert Server(0, secret='given-secret-of-this-test').secret == 'given-secret-of-this-test'
+    fixed = Server(0)
+    assert fixed.door == 'fixed-secret-for-this-test' and fixed.secret != fixed.door
+    assert Server(0).secret != fixed.secret  # every server has its own
+    assert Server(0, secret='given-secret-of-this-test').door == 'given-secret-of-this-test'
     for bad in ['short', 'has/a/slash-in-it-0123', 'has space in it 0123456']:
         with pytest.raises(ValueError, match='secret'):
             Server(0, secret=bad)

@@ -28,9 +28,8 @@ import mimetypes
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
-from urllib.parse import unquote
 
-from . import protocol
+from . import protocol, urls
 from .assets import www_dir
 from .runtime import Runtime
 from .uploads import UploadError
@@ -45,6 +44,9 @@ BATCH_BYTES = 4 << 20
 #: browsers run the timers of a hidden tab about once a minute).
 HEARTBEAT = 20.0
 SILENCE = 150.0
+#: Sockets one view may have open at once: its UI has one, and one more while it reconnects; past this the oldest
+#: is closed (a page that opens sockets in a loop cannot pile up broker clients).
+MAX_SOCKETS = 8
 
 
 def ui_version() -> str:
@@ -52,6 +54,10 @@ def ui_version() -> str:
         return metadata.version('h2o-wave')
     except metadata.PackageNotFoundError:
         return 'unknown'
+
+
+def _sid(message: dict) -> str:
+    return str(message.get('sid'))[:64]
 
 
 class _Socket:
@@ -140,7 +146,13 @@ class CommLink:
         self.send({'t': 'assets', 'names': batch_names, 'last': True}, batch)
 
     def _on_open(self, message: dict, buffers: list[bytes]) -> None:
-        sid = str(message.get('sid'))
+        sid = _sid(message)
+        old = self.sockets.get(sid)
+        if old is not None:  # the same socket opened again: the old one is gone (the browser has only the new one)
+            old.closed = True
+            self.dropped(old)
+        while len(self.sockets) >= MAX_SOCKETS:
+            next(iter(self.sockets.values())).close()
         sock = self.sockets[sid] = _Socket(self, sid)
         client_id = message.get('client') if isinstance(message.get('client'), str) else None
         headers = {'User-Agent': [str(message.get('agent', 'wave_jupyter comm'))], 'X-Wave-Transport': ['comm']}
@@ -171,7 +183,7 @@ class CommLink:
         self._watch = loop.call_later(step, self._check, now + step)
 
     def _on_frame(self, message: dict, buffers: list[bytes]) -> None:
-        sid = str(message.get('sid'))
+        sid = _sid(message)
         client = self.clients.get(sid)
         data = message.get('data')
         if client is None or not isinstance(data, str):
@@ -182,7 +194,7 @@ class CommLink:
         self.runtime.broker.receive(client, f'{kind} {self.route} {payload}' if kind in protocol.KINDS else data)
 
     def _on_close(self, message: dict, buffers: list[bytes]) -> None:
-        sock = self.sockets.get(str(message.get('sid')))
+        sock = self.sockets.get(_sid(message))
         if sock is not None:
             sock.closed = True
             self.dropped(sock)
@@ -197,15 +209,14 @@ class CommLink:
         rid = message.get('id')
         method = str(message.get('method', 'GET')).upper()
         path = str(message.get('path', ''))
-        at = path.find('_f/')
-        if at < 0:
+        if urls.FILES not in path:
             self._reply(rid, 404, 'text/plain', f'not served over the comm: {path[:80]}'.encode())
             return
-        rest = path[at + len('_f/'):].split('?', 1)[0]
-        if method == 'POST' and not rest:
+        stored = urls.stored_of(path)
+        if method == 'POST' and not stored:
             self._upload(rid, message, buffers)
-        elif method == 'GET' and rest:
-            self._download(rid, rest)
+        elif method == 'GET' and stored:
+            self._download(rid, stored)
         else:
             self._reply(rid, 405, 'text/plain', b'method not allowed')
 
@@ -227,12 +238,13 @@ class CommLink:
                 upload.abort()
             self._reply(rid, 400, 'text/plain', str(e).encode())
             return
-        base = f'{self.runtime.base_url}_f/'
-        self._reply(rid, 200, 'application/json', json.dumps({'files': [f'{base}{s}' for s in stored]}).encode())
+        base = urls.files_base(self.runtime.base_url)
+        files = [urls.file_url(base, s) for s in stored]
+        self._reply(rid, 200, 'application/json', json.dumps({'files': files}).encode())
 
     def _download(self, rid: Any, relative: str) -> None:
         try:
-            path = self.runtime.uploads.resolve(unquote(relative))
+            path = self.runtime.uploads.resolve(relative)
         except UploadError:
             path = None
         if path is None or not path.is_file():

@@ -73,8 +73,11 @@ def notebook_cells(path: str | Path) -> list[Cell]:
     return cells
 
 
-def _magic_args(line: str) -> tuple[list[str], dict[str, str]]:
-    words = shlex.split(line)
+def _magic_args(line: str, label: str) -> tuple[list[str], dict[str, str]]:
+    try:
+        words = shlex.split(line)
+    except ValueError as e:  # an unbalanced quote
+        raise ExportError(f'{label}: cannot read the %wave line ({e}): {line.strip()[:80]}') from None
     positional, options = [], {}
     i = 0
     while i < len(words):
@@ -96,7 +99,7 @@ def _python_of(cell: Cell, apps: list[AppSpec]) -> str | None:
     lines = cell.source.split('\n')
     first = lines[0].strip() if lines else ''
     if first.startswith('%%wave'):
-        args, options = _magic_args(first[len('%%wave'):])
+        args, options = _magic_args(first[len('%%wave'):], cell.label)
         if not args:
             return None
         body = '\n'.join(lines[1:])
@@ -115,7 +118,7 @@ def _python_of(cell: Cell, apps: list[AppSpec]) -> str | None:
         if stripped.startswith(('%', '!')):
             words = stripped.split(None, 2)
             if words[0] == '%wave' and len(words) > 1 and words[1] == 'listen':
-                args, options = _magic_args(words[2] if len(words) > 2 else '')
+                args, options = _magic_args(words[2] if len(words) > 2 else '', cell.label)
                 if args:
                     apps.append(AppSpec(args[0], args[1] if len(args) > 1 else 'serve', options.get('mode'),
                                         label=cell.label))
@@ -344,12 +347,24 @@ def export(cells: list[Cell], route: str | None = None, source: str = 'a noteboo
             text = _decorator(spec) + '\n' + text
         if text:
             body.append(text)
-    header = (f'"""{spec.route}: exported from {source} by wave_jupyter.\n\n'
-              f'Run it on the Wave server with ``wave run {Path(file).stem}``, or with '
-              f'``python -m wave_jupyter run {Path(file).name}``.\n'
-              '"""\n\n'
+    doc = (f'{spec.route}: exported from {source} by wave_jupyter.\n\n'
+           f'Run it on the Wave server with ``wave run {Path(file).stem}``, or with '
+           f'``python -m wave_jupyter run {Path(file).name}``.\n')
+    header = (_docstring(doc) + '\n\n'
               'from h2o_wave import Q, app, main, ui  # noqa: F401  (main: what `wave run` and uvicorn serve)\n')
     return header + '\n' + '\n\n'.join(_spaced(body)) + '\n'
+
+
+def _docstring(text: str) -> str:
+    """``text`` as a module docstring that nothing in it can close (a route or a notebook's name may hold ``\"\"\"``,
+    backslashes or control characters): checked by parsing it back."""
+    escaped = ''.join(c if c == '\n' or (c.isprintable() and c not in '\\"') else
+                      ('\\' + c if c in '\\"' else f'\\x{ord(c):02x}' if ord(c) < 256 else f'\\u{ord(c):04x}')
+                      for c in text)
+    literal = f'"""{escaped}"""'
+    tree = ast.parse(literal)
+    assert len(tree.body) == 1 and ast.get_docstring(tree, clean=False) == text, 'a docstring that is not one'
+    return literal
 
 
 def _spaced(parts: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError, RequestHandler, StaticFileHandler, stream_request_body
 from tornado.websocket import WebSocketHandler
 
-from . import security
+from . import security, urls
 from .frames import Outbox, frame_of, pending_bytes, socket_stream, write_frame
 from .runtime import Runtime
 from .uploads import MultipartUpload, UploadError
@@ -44,6 +44,8 @@ class Host(Protocol):
 
     def index(self, base: str) -> str: ...
 
+    def door_page(self, request: httputil.HTTPServerRequest) -> str: ...
+
 
 class _Guarded:
     """Hardening headers on every answer; a state-changing request must come from our own pages."""
@@ -67,7 +69,7 @@ class _Guarded:
         req = self.request
         if security.cross_site_write(req.method or 'GET', req.headers, req.host, self.server.allowed_origins):
             log.warning('refused a %s to %s from another site (Origin %s, Sec-Fetch-Site %s)', req.method,
-                        req.path.replace(self.server.secret, '<secret>'), req.headers.get('Origin'),
+                        security.REDACT.clean(req.path), req.headers.get('Origin'),
                         req.headers.get('Sec-Fetch-Site'))
             raise HTTPError(403, reason='Forbidden: a page of another origin may not change this server')
 
@@ -85,6 +87,19 @@ class IndexHandler(_Guarded, RequestHandler):
         self.finish(self.server.index(self.server.external_base(self.request)))
 
     def head(self) -> None:
+        self.set_header('Content-Type', 'text/html; charset=UTF-8')
+        self.finish()
+
+
+class DoorHandler(_Guarded, RequestHandler):
+    """A page through a fixed secret's door: the app's page under the server's own secret (see ``Server``)."""
+
+    def get(self, _: str) -> None:
+        self.set_header('Content-Type', 'text/html; charset=UTF-8')
+        self.set_header('Cache-Control', 'no-store')
+        self.finish(self.server.door_page(self.request))
+
+    def head(self, _: str) -> None:
         self.set_header('Content-Type', 'text/html; charset=UTF-8')
         self.finish()
 
@@ -162,7 +177,7 @@ class UploadHandler(_Guarded, RequestHandler):
             raise HTTPError(status, reason=self._error.replace('\n', ' ').replace('\r', ' '))
         self.set_header('Content-Type', 'application/json')
         base = self.server.files_base(self.request)
-        self.finish(json.dumps({'files': [f'{base}{s}' for s in stored]}))
+        self.finish(json.dumps({'files': [urls.file_url(base, s) for s in stored]}))
 
     def on_connection_close(self) -> None:
         upload = getattr(self, '_upload', None)

@@ -8,6 +8,11 @@ that any local process can reach needs a stricter door:
 * **Connections that have not yet shown the secret are capped**; past the cap the oldest of them is dropped, so a
   flood of half-sent requests cannot crowd out a browser that is about to show it. Headers must arrive within
   ``header_timeout`` seconds, a body within ``body_timeout``.
+* **Both loopbacks are held.** A browser (and a proxy) that is given ``localhost`` tries ``[::1]`` first, so a port
+  held on ``127.0.0.1`` alone leaves its twin ``[::1]:<port>`` to any other local user, who would then receive the
+  browser's requests, cookies of the notebook's host included. :func:`bind_loopbacks` binds both at one port (a
+  chosen port whose twin is taken is refused; a free port is picked again), and every URL we build names
+  ``127.0.0.1`` besides.
 * **Running out of file descriptors** drops the oldest unproven connections to make room, or else pauses accepting
   for a moment; it is logged once, instead of spinning on the listening socket with a traceback per attempt.
 """
@@ -25,6 +30,9 @@ from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
+from tornado.netutil import bind_sockets
+
+from .urls import LOOPBACK
 
 log = logging.getLogger('wave_jupyter')
 
@@ -46,6 +54,40 @@ class Verdict:
 Check = Callable[[httputil.RequestStartLine, httputil.HTTPHeaders], Verdict]
 
 _OUT_OF_FILES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+#: The IPv4 loopback a server is reached at, and its IPv6 twin that it holds so that nobody else can.
+TWIN = '::1'
+#: Errors that mean this machine has no IPv6 loopback: then no one can stand at the twin either.
+_NO_IPV6 = (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT)
+
+
+class TwinTaken(OSError):
+    """The port's ``[::1]`` twin is held by another process: a browser sent to ``localhost`` would reach it."""
+
+
+def bind_loopbacks(port: int = 0, attempts: int = 32) -> list[socket.socket]:
+    """Listening sockets on ``127.0.0.1`` and ``[::1]`` at one port (``0``: a free one).
+
+    Another local user who watches ``/proc/net/tcp`` can bind the twin in the moment between our two binds; a free
+    port is then given up and another one tried, a chosen port is refused (:class:`TwinTaken`).
+    """
+    for _ in range(attempts if port == 0 else 1):
+        first = bind_sockets(port, LOOPBACK)
+        chosen = first[0].getsockname()[1]
+        try:
+            return first + bind_sockets(chosen, TWIN)
+        except OSError as e:
+            if e.errno in _NO_IPV6:
+                return first
+            for sock in first:
+                sock.close()
+            if e.errno != errno.EADDRINUSE:
+                raise
+            if port == 0:
+                log.warning('wave_jupyter: [::1]:%d was taken as soon as 127.0.0.1:%d was bound: another port is '
+                            'tried', chosen, chosen)
+                continue
+    raise TwinTaken(errno.EADDRINUSE, f'[::1]:{port or chosen} is held by another process, which a browser sent to '
+                                      f'localhost:{port or chosen} would reach instead of this server')
 
 
 class Gate(httputil.HTTPServerConnectionDelegate):
@@ -202,3 +244,7 @@ class Listener(HTTPServer):
                 pass
             sock.close()
         self.sockets = []
+        # And the connections it accepted: a browser keeps idle ones open and would send its next request (maybe to
+        # a server started on this port since) to this one.
+        for conn in list(self._connections):
+            conn.stream.close()

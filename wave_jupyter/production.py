@@ -2,10 +2,26 @@
 the app under uvicorn, both on free loopback ports. For checking that what a notebook built runs in production.
 
     with Waved('app.py', checkpoint_dir='state') as wave:
-        print(wave.url)          # http://127.0.0.1:P/demo
+        print(wave.url)          # http://127.0.0.1:P/<secret>/demo
 
 Ready means the app's port accepts: h2o_wave registers the app with waved during uvicorn's startup, before uvicorn
 listens. No query is sent to find out (a query would run the handler and change the app's state).
+
+**Who can reach it.** waved has no authentication for browsers (only OIDC, for deployments): whoever can connect to
+its port can open the app and run its handler. On a shared machine that is every local user, so this keeps the
+window small and the door narrow, as far as waved allows:
+
+* waved and the app listen on ``127.0.0.1`` only, and the ``[::1]`` twin of waved's port is held by this object, so
+  no other user can stand where a browser sent to ``localhost`` would go;
+* waved's base URL is a random secret (``/<secret>/``, like wave_jupyter's own), given in the environment, never on
+  a command line (which ``/proc`` shows every user): waved mounts everything under it, so without it there is nothing
+  to open;
+* the hub's access key pair (which lets a process register apps and write pages) is random too, not waved's
+  well-known default; the app's own key pair is h2o_wave's random one;
+* its temporary folder (waved's data, the app's log) is removed on :meth:`~Waved.stop`.
+
+What it cannot give is wave_jupyter's door-side checks (body limits before the secret, connection caps): run it for
+a test or a notebook cell, and stop it.
 """
 
 from __future__ import annotations
@@ -17,20 +33,32 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .assets import www_dir
+from .listener import bind_loopbacks
+from .security import new_secret
+from .tempdirs import TempDir
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def _port_with_its_twin() -> tuple[int, list[socket.socket]]:
+    """A free port for waved, with its ``[::1]`` twin held (listening, never accepting) for as long as waved runs:
+    waved binds ``127.0.0.1`` only."""
+    sockets = bind_loopbacks(0)
+    port = sockets[0].getsockname()[1]
+    v4 = [s for s in sockets if s.family == socket.AF_INET]
+    for s in v4:
+        s.close()  # for waved to take
+    return port, [s for s in sockets if s not in v4]
 
 
 def waved_binary() -> Path:
@@ -66,14 +94,6 @@ def _accepts(port: int) -> bool:
         return False
 
 
-def _answers_http(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=1)
-        return True
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
 
 
 def stop_process(p: subprocess.Popen) -> None:
@@ -94,23 +114,35 @@ class Waved:
                  timeout: float = 30) -> None:
         self.app = Path(app).resolve()
         self.route = route_of(self.app)
-        self.port, self.app_port = free_port(), free_port()
-        self.url = f'http://127.0.0.1:{self.port}{self.route}'
+        self.procs: list[subprocess.Popen] = []
+        self._scratch = TempDir(prefix='wave_jupyter_waved_')
+        self.data = str(self._scratch.path)
+        self.log = Path(self.data) / 'app.log'
+        self._twin: list = []
+        self.port, self._twin = _port_with_its_twin()
+        self.app_port = free_port()
+        #: waved's base URL: everything it serves is under this secret path.
+        self.base = f'/{new_secret()}/'
+        #: What a tab of the app sends as its route (its location's path: the base included).
+        self.page_path = f'{self.base}{self.route.lstrip("/")}'
         self.origin = f'http://127.0.0.1:{self.port}'
-        self.ws_url = f'ws://127.0.0.1:{self.port}/_s/'
-        self.env = {**os.environ, **(env or {}), 'H2O_WAVE_ADDRESS': self.origin,
-                    'H2O_WAVE_APP_ADDRESS': f'http://127.0.0.1:{self.app_port}', 'H2O_WAVE_NO_AUTOSTART': 'true'}
+        self.url = f'{self.origin}{self.page_path}'
+        self.ws_path = f'{self.base}_s/'
+        self.ws_url = f'ws://127.0.0.1:{self.port}{self.ws_path}'
+        keys = {'H2O_WAVE_ACCESS_KEY_ID': new_secret(), 'H2O_WAVE_ACCESS_KEY_SECRET': new_secret()}
+        self.env = {**os.environ, **(env or {}), **keys, 'H2O_WAVE_BASE_URL': self.base,
+                    'H2O_WAVE_ADDRESS': self.origin, 'H2O_WAVE_APP_ADDRESS': f'http://127.0.0.1:{self.app_port}',
+                    'H2O_WAVE_NO_AUTOSTART': 'true'}
         if checkpoint_dir is not None:
             self.env['H2O_WAVE_CHECKPOINT_DIR'] = str(checkpoint_dir)
-        self.data = tempfile.mkdtemp(prefix='waved_')
-        self.log = Path(self.data) / 'app.log'
-        self.procs: list[subprocess.Popen] = []
         try:
-            self.procs.append(subprocess.Popen(
-                [str(waved_binary()), '-listen', f'127.0.0.1:{self.port}', '-web-dir', str(www_dir()),
-                 '-data-dir', self.data, '-no-log'], cwd=self.data, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL))
-            _wait(lambda: _answers_http(self.origin + '/'), timeout, 'waved answering')
+            waved_env = {**self.env, 'H2O_WAVE_LISTEN': f'127.0.0.1:{self.port}', 'H2O_WAVE_WEB_DIR': str(www_dir()),
+                         'H2O_WAVE_DATA_DIR': self.data, 'H2O_WAVE_NO_LOG': 'true'}
+            self.procs.append(subprocess.Popen([str(waved_binary())], cwd=self.data, env=waved_env,
+                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            _wait(lambda: self._waved_answers() or self.procs[0].poll() is not None, timeout, 'waved answering')
+            if self.procs[0].poll() is not None:
+                raise RuntimeError(f'waved exited at start (port {self.port} taken?)')
             self.procs.append(self._start_app())
             _wait(lambda: _accepts(self.app_port) or self.procs[1].poll() is not None, timeout,
                   f'{self.app.name} listening')
@@ -119,6 +151,14 @@ class Waved:
         except BaseException:
             self.stop()
             raise
+
+    def _waved_answers(self) -> bool:
+        """waved serves its page under the secret base: only waved knows it, so no one else at the port passes."""
+        try:
+            with urllib.request.urlopen(self.origin + self.base, timeout=1) as r:
+                return f'data-base-url="{self.base}"'.encode() in r.read()
+        except OSError:
+            return False
 
     def text(self, timeout: float = 15) -> str:
         """Every string of the page a new tab gets (a visit: the handler runs), as :meth:`VirtualTab.text` gives it.
@@ -135,7 +175,7 @@ class Waved:
             page = StoredPage()
             try:
                 await ws.read_message()  # the client id
-                await ws.write_message(f'+ {self.route} ')
+                await ws.write_message(f'+ {self.page_path} ')
                 while not page.to_dict():
                     msg = await asyncio.wait_for(ws.read_message(), timeout)
                     if msg is None:
@@ -168,10 +208,14 @@ class Waved:
         return [p.pid for p in self.procs]
 
     def stop(self) -> None:
-        """Stop the app (it saves its checkpoint, as on any shutdown) and then waved."""
+        """Stop the app (it saves its checkpoint, as on any shutdown) and then waved; remove the temporary folder."""
         for p in reversed(self.procs):
             stop_process(p)
         self.procs = []
+        for sock in self._twin:
+            sock.close()
+        self._twin = []
+        self._scratch.remove()
 
     def __enter__(self) -> Waved:
         return self

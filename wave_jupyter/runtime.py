@@ -11,16 +11,14 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import shutil
-import tempfile
 import threading
-import weakref
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
 from . import events
 from .broker import AppLike, Broker
+from .tempdirs import TempDir
 from .uploads import UploadStore
 
 log = logging.getLogger('wave_jupyter')
@@ -44,13 +42,9 @@ class Runtime:
         self.base_url = base_url
         self.events = events.Hub()
         self.broker = Broker(reconnect_timeout=reconnect_timeout, events=self.events)
-        if data_dir is None:  # our own temporary folder: removed on close, or when the process exits
-            data_dir = tempfile.mkdtemp(prefix='wave_jupyter_')
-            self._remove_data: weakref.finalize | None = weakref.finalize(self, shutil.rmtree, data_dir,
-                                                                          ignore_errors=True)
-        else:
-            self._remove_data = None
-        self.data_dir = Path(data_dir)
+        #: Our own temporary folder (removed on close, at exit, or by the next process if this one is killed).
+        self._scratch = TempDir() if data_dir is None else None
+        self.data_dir = self._scratch.path if self._scratch is not None else Path(data_dir)
         self.uploads = UploadStore(self.data_dir / 'f')
         #: ``q.site.cache``: shard -> key -> value.
         self.cache: dict[str, dict[str, Any]] = {}
@@ -173,8 +167,8 @@ class Runtime:
         for app in list(self.broker.apps.values()):
             self.broker.unregister(app)
             await app.shutdown()
-        if self._remove_data is not None:
-            self._remove_data()
+        if self._scratch is not None:
+            self._scratch.remove()
 
 
 def _log_failure(task: asyncio.Task) -> None:

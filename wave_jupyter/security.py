@@ -51,12 +51,15 @@ class Redact(logging.Filter):
         #: One entry per running server (two may share a fixed secret).
         self.secrets: list[str] = []
 
+    def clean(self, text: str) -> str:
+        for secret in set(self.secrets):
+            text = text.replace(secret, '<secret>')
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
             message = record.getMessage()
-            clean = message
-            for secret in set(self.secrets):
-                clean = clean.replace(secret, '<secret>')
+            clean = self.clean(message)
             if clean != message:
                 record.msg, record.args = clean, None
         return True
@@ -107,7 +110,9 @@ def cross_site_write(method: str, headers: dict[str, str] | object, host: str, a
     site = get('Sec-Fetch-Site')
     if site is not None:  # the browser says where the request came from: trust it over a rewritten Host
         return site not in ('same-origin', 'none') and not (origin and _explicitly_allowed(origin, allowed))
-    return bool(origin) and origin != 'null' and not origin_allowed(origin, host, allowed)
+    if origin == 'null':  # an opaque origin (a sandboxed frame, a data: URL, a file): never our own page
+        return True
+    return bool(origin) and not origin_allowed(origin, host, allowed)
 
 
 def _explicitly_allowed(origin: str, allowed: Iterable[str]) -> bool:

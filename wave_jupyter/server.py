@@ -8,6 +8,7 @@ door (:meth:`Server.check`) are here; the request handlers are in :mod:`.handler
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -15,16 +16,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from tornado import httputil
-from tornado.netutil import bind_sockets
 from tornado.web import Application, RedirectHandler, RequestHandler
 
 from . import runtime as runtime_module
-from . import security
+from . import security, urls
 from .app import App, Handler, mount
 from .assets import index_html, www_dir
 from .frames import Outbox
-from .handlers import AssetHandler, IndexHandler, SocketHandler, UploadedFileHandler, UploadHandler
-from .listener import Gate, Listener, Verdict
+from .handlers import AssetHandler, DoorHandler, IndexHandler, SocketHandler, UploadedFileHandler, UploadHandler
+from .listener import Gate, Listener, Verdict, bind_loopbacks
 from .runtime import Runtime
 
 log = logging.getLogger('wave_jupyter')
@@ -66,9 +66,16 @@ class Server:
 
     Everything is served under ``root`` (``{base_url}{secret}/``), the one thing a browser must know to reach the
     server; uploaded files are also served at ``{base_url}_f/<uuid>/<name>``, where the random uuid is the key.
+
+    The secret is new for every server. A fixed one (``secret=`` or ``WAVE_JUPYTER_SECRET``) is only a *door*: a
+    bookmarkable ``{base_url}{door}/<route>`` that opens the app under this server's own secret (the page moves its
+    address there before the UI starts, without a request). Whatever a tab sends afterwards (its reloads, its
+    reconnects) holds only the server's own secret, which is worthless once this server is gone: another local user
+    who takes the port after it stops learns nothing that opens the next one. Open tabs therefore do not survive a
+    restart: open the door again.
     """
 
-    def __init__(self, port: int = 0, *, host: str = '127.0.0.1', base_url: str = '/', secret: str | None = None,
+    def __init__(self, port: int = 0, *, base_url: str = '/', secret: str | None = None,
                  data_dir: str | None = None, allowed_origins: Iterable[str] = (), max_upload_size: int = MAX_UPLOAD,
                  reconnect_timeout: float = 5.0, header_timeout: float = HEADER_TIMEOUT,
                  body_timeout: float = BODY_TIMEOUT, max_unproven: int = MAX_UNPROVEN,
@@ -77,14 +84,19 @@ class Server:
         if not (base_url.startswith('/') and base_url.endswith('/') and security.safe_prefix(base_url) + '/'
                 == base_url):
             raise ValueError(f'base_url must be a path that starts and ends with "/"; got {base_url!r}')
-        self.host = host
+        #: Where browsers reach it: the IPv4 loopback (the server holds ``[::1]`` at the same port too, unserved by
+        #: any URL, so that no one else can stand there).
+        self.host = urls.LOOPBACK
         self.port = port
         self.base_url = base_url
-        self.secret = secret or os.environ.get(SECRET_ENV) or security.new_secret()
-        if not security.valid_secret(self.secret):
+        door = secret or os.environ.get(SECRET_ENV) or None
+        if door is not None and not security.valid_secret(door):
             raise ValueError(f'the secret ({SECRET_ENV} or secret=) must be 16 to 128 characters of A-Z a-z 0-9 _ -')
+        #: The fixed secret, if one was given: a door to ``root``, never served under.
+        self.door: str | None = door
+        self.secret = security.new_secret()
         #: The path every request must start with: the base URL and the secret.
-        self.root = f'{base_url}{self.secret}/'
+        self.root = urls.root(base_url, self.secret)
         self.header_timeout = header_timeout
         self.body_timeout = body_timeout
         self.max_unproven = max_unproven
@@ -121,7 +133,7 @@ class Server:
             return self
         self.runtime.bind()
         try:
-            sockets = bind_sockets(self.port, self.host)
+            sockets = bind_loopbacks(self.port)
         except OSError as e:
             raise OSError(e.errno, f'cannot listen on {self.host}:{self.port}: {e.strerror}. '
                                    f'Pick another port (--port N or {PORT_ENV}=N; 0 = any free port).') from None
@@ -131,7 +143,7 @@ class Server:
                               idle_connection_timeout=self.header_timeout, body_timeout=self.body_timeout)
         self._http.add_sockets(sockets)
         self.runtime.attach(self)
-        security.REDACT.secrets.append(self.secret)
+        security.REDACT.secrets.extend(self._secrets)
         log.info('wave_jupyter server on %s:%d', self.host, self.port)
         return self
 
@@ -140,7 +152,8 @@ class Server:
         if self._http is not None:
             self._http.stop()
             self._http = None
-            security.REDACT.secrets.remove(self.secret)
+            for secret in self._secrets:
+                security.REDACT.secrets.remove(secret)
         self.runtime.detach(self)
         self.runtime.drop_connections()
 
@@ -180,9 +193,19 @@ class Server:
 
     # --- URLs and requests ---------------------------------------------------------------------------------------
 
+    @property
+    def _secrets(self) -> list[str]:
+        return [self.secret, *([self.door] if self.door else [])]
+
     def url(self, route: str = '/') -> str:
-        """A URL for a browser on this machine. It holds the secret: keep it out of saved notebooks and logs."""
-        return f'http://{self.host}:{self.port}{self.root}{route.lstrip("/")}'
+        """A URL for a browser on this machine: through the door when there is one (the same URL after a restart).
+        It holds a secret: keep it out of saved notebooks and logs."""
+        return urls.direct(self.port, urls.root(self.base_url, self.door) if self.door else self.root, route)
+
+    def browser_urls(self, route: str) -> dict[str, str]:
+        """Where a browser finds ``route``: ``direct`` on loopback, ``proxy`` relative to a Jupyter server's base URL
+        (jupyter-server-proxy). Both hold the secret."""
+        return {'direct': urls.direct(self.port, self.root, route), 'proxy': urls.proxied(self.port, self.root, route)}
 
     def external_base(self, request: httputil.HTTPServerRequest) -> str:
         """The base URL the browser sees: the proxy's ``X-Forwarded-Prefix`` (jupyter-server-proxy sends
@@ -193,7 +216,16 @@ class Server:
     def files_base(self, request: httputil.HTTPServerRequest) -> str:
         """Where the browser finds uploaded files (``{prefix}{base_url}_f/``): outside ``root``, so that the paths
         an app stores and shows (``q.args``, page dumps, history) never hold the secret."""
-        return security.safe_prefix(request.headers.get('X-Forwarded-Prefix')) + self.base_url + '_f/'
+        return urls.files_base(self.base_url, security.safe_prefix(request.headers.get('X-Forwarded-Prefix')))
+
+    def door_page(self, request: httputil.HTTPServerRequest) -> str:
+        """The page for a request through the door: the app's page, which moves its own address under ``root``
+        before anything loads (``history.replaceState``: no request, no redirect for a proxy to log)."""
+        base = self.external_base(request)
+        rest = request.path[len(urls.root(self.base_url, self.door or '')):]  # as sent: still percent-encoded
+        target = json.dumps(base + rest).replace('<', '\\u003c')  # inside a <script>: no "</script>" in it
+        move = f'<script>history.replaceState(null, "", {target} + location.search + location.hash)</script>'
+        return self.index(base).replace('<head>', '<head>' + move, 1)
 
     def index(self, base: str) -> str:
         pages = self.index_pages
@@ -217,6 +249,10 @@ class Server:
             if slash and security.same_secret(given, self.secret):
                 big = tail == '_f/' and start_line.method == 'POST'
                 return Verdict(self.max_upload_size + (1 << 20) if big else MAX_BODY)
+            if slash and self.door and security.same_secret(given, self.door):
+                if start_line.method not in ('GET', 'HEAD') or headers.get('Upgrade'):
+                    return Verdict(status=405, message='Method Not Allowed: the door only opens pages')
+                return Verdict(MAX_BODY)
             if start_line.method in ('GET', 'HEAD') and _UPLOAD_KEY.fullmatch(rest):
                 if not (self.runtime.uploads.root / rest.split('/')[1]).is_dir():
                     return Verdict(status=404, message='Not Found')
@@ -230,7 +266,7 @@ class Server:
         level = logging.DEBUG if status < 500 else logging.ERROR
         req = handler.request
         logging.getLogger('tornado.access').log(level, '%d %s %s %.2fms', status, req.method,
-                                                 req.uri.replace(self.secret, '<secret>'),
+                                                 security.REDACT.clean(req.uri),
                                                  1000.0 * req.request_time())
 
     def _application(self) -> Application:
@@ -244,6 +280,7 @@ class Server:
             (rf'{r}_f/(.+)', UploadedFileHandler, files),
             (rf'{r}((?:[^/]*/)*[^/]*\.[^/]*)', AssetHandler, {**ctx, 'path': str(www_dir())}),
             (rf'{r}.*', IndexHandler, ctx),
+            *([(rf'{re.escape(urls.root(self.base_url, self.door))}(.*)', DoorHandler, ctx)] if self.door else []),
             (rf'{re.escape(self.base_url)}_f/(.+)', UploadedFileHandler, files),
         ], websocket_max_message_size=MAX_MESSAGE, websocket_ping_interval=50, compress_response=True,
             log_function=self._log_request)

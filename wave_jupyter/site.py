@@ -12,6 +12,7 @@ from typing import Any
 
 from h2o_wave.core import PageBase, ServiceError, marshal
 
+from . import urls
 from .runtime import Runtime, default_runtime
 
 
@@ -73,14 +74,14 @@ class _SiteBase:
         return self._runtime if self._runtime is not None else default_runtime()
 
     def _upload_url(self, relative: str) -> str:
-        return f'{self.runtime.base_url}_f/{relative}'
+        return urls.file_url(urls.files_base(self.runtime.base_url), relative)
 
     def _upload_path(self, url: str) -> str:
-        """``{base}_f/<uuid>/<name>`` as the browser sent it, whatever prefix a proxy put in front."""
-        at = url.find('/_f/')
-        if not url.startswith('/') or at < 0:
+        """``<uuid>/<name>`` of a file URL as the browser sent it, whatever prefix a proxy put in front."""
+        stored = urls.stored_of(url) if url.startswith('/') else None
+        if stored is None:
             raise ServiceError(f'not an upload of this server: {url!r} (expected {self.runtime.base_url}_f/...)')
-        return url[at + len('/_f/'):]
+        return stored
 
     def _load(self, url: str) -> dict:
         dump = self.runtime.broker.pages.dump(url)

@@ -10,7 +10,10 @@ export interface IAppInfo {
   route: string;
   mode: string;
   port: number;
-  token: string;
+  /** Where the kernel says a browser finds the app (both hold the server's secret; '' without a port):
+   * `direct`, an absolute URL on 127.0.0.1; `proxy`, a path relative to the Jupyter base URL. */
+  direct: string;
+  proxy: string;
   height: number;
   /** Incremented on every hot swap of the handler: the preview reloads then. */
   generation: number;
@@ -53,7 +56,8 @@ export function parseApps(data: unknown): IAppInfo[] | null {
       route: entry.route,
       mode: typeof entry.mode === 'string' ? entry.mode : 'unicast',
       port: entry.port as number,
-      token: typeof entry.token === 'string' ? entry.token : '',
+      direct: typeof entry.direct === 'string' ? entry.direct : '',
+      proxy: typeof entry.proxy === 'string' ? entry.proxy : '',
       height: typeof entry.height === 'number' ? entry.height : 400,
       generation: typeof entry.generation === 'number' ? entry.generation : 0,
       clients: typeof entry.clients === 'number' ? entry.clients : 0,

@@ -26,7 +26,7 @@ export const waveIcon = new LabIcon({ name: 'wave-jupyter:wave', svgstr: WAVE_SV
 
 /** The browser's URL of `app` (direct loopback locally, jupyter-server-proxy elsewhere). */
 export function browserUrl(app: IAppInfo): string {
-  return appUrl(window.location, PageConfig.getBaseUrl(), app.port, app.route, app.token, 'auto');
+  return appUrl(window.location, PageConfig.getBaseUrl(), app, 'auto');
 }
 
 /** Whether `rendermime` renders kernel widgets (the notebook has a widget manager). */

@@ -1,11 +1,11 @@
 /**
  * Where the browser finds a Wave app served by the kernel.
  *
- * The server binds 127.0.0.1 only. A notebook opened on the same machine at base URL '/' over plain http can load
- * the app straight from loopback (keeping the page's own host name). Anywhere else (a remote or https notebook, a
- * base URL, JupyterHub) the browser can only reach it through jupyter-server-proxy at `{baseUrl}proxy/{port}/...`.
- * Either way the server's secret is the first segment of the path: it is sent to that server only (a cookie would
- * go to every port of the host).
+ * The kernel says where (`direct`: an absolute URL on 127.0.0.1, never `localhost`, whose `[::1]` twin a browser
+ * would try first; `proxy`: jupyter-server-proxy's `proxy/127.0.0.1:<port>/...` path, relative to the Jupyter base
+ * URL): the rules live in one place, `wave_jupyter/urls.py`. Only the choice between the two is made here, for the
+ * preview's fallback frame and "open in a browser tab", which cannot probe: a local notebook at '/' over plain http
+ * takes the direct URL, anything else (a remote or https notebook, a base URL, JupyterHub) the proxy.
  */
 
 /** 'auto' picks 'direct' for a local notebook at '/' over http, else 'proxy'. */
@@ -15,6 +15,12 @@ export type UrlMode = 'auto' | 'direct' | 'proxy';
 export interface PageLocation {
   protocol: string;
   hostname: string;
+}
+
+/** The kernel's URLs of one app ('' without a port). */
+export interface AppUrls {
+  direct: string;
+  proxy: string;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -45,34 +51,20 @@ export function isDirect(location: PageLocation, baseUrl: string, mode: UrlMode)
 }
 
 /**
- * The URL of the app at `route` on the server listening on `port`, under its secret `token` ('' without one).
+ * The URL of an app for this page, '' until the kernel said where it is.
  *
  * @param location - the page's location (protocol with its colon, e.g. 'http:', and host name)
- * @param baseUrl - the notebook server's base URL, ending with '/' (`PageConfig.getBaseUrl()`, absolute or a path)
- * @param port - the Wave server's port on 127.0.0.1
- * @param route - the app's route, e.g. '/demo'
- * @param token - the server's secret, the first segment of every path it serves
+ * @param baseUrl - the notebook server's base URL (`PageConfig.getBaseUrl()`, absolute or a path)
+ * @param urls - the kernel's `direct` and `proxy` URLs of the app
  * @param mode - 'auto', 'direct' or 'proxy'
  */
-export function appUrl(
-  location: PageLocation,
-  baseUrl: string,
-  port: number,
-  route: string,
-  token: string,
-  mode: UrlMode
-): string {
-  if (!token) {
+export function appUrl(location: PageLocation, baseUrl: string, urls: AppUrls, mode: UrlMode): string {
+  if (!urls.direct) {
     return '';
   }
-  const path = `/${encodeURIComponent(token)}${route.startsWith('/') ? route : `/${route}`}`;
   if (isDirect(location, baseUrl, mode)) {
-    // An IPv6 literal needs its brackets in a URL; window.location.hostname already has them.
-    const host = location.hostname.includes(':') && !location.hostname.startsWith('[')
-      ? `[${location.hostname}]`
-      : location.hostname;
-    return `http://${host}:${port}${path}`;
+    return urls.direct;
   }
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  return `${base}proxy/${port}${path}`;
+  return `${base}${urls.proxy}`;
 }

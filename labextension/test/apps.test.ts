@@ -4,17 +4,17 @@ import { describe, it } from 'node:test';
 import { IAppInfo, kernelState, newRoutes, parseApps, parseView, pickApp, previewView } from '../src/apps';
 
 function app(route: string, extra: Partial<IAppInfo> = {}): IAppInfo {
-  return { route, mode: 'unicast', port: 10101, token: 't', height: 400, generation: 1, clients: 0, instance: 'i1', ...extra };
+  return { route, mode: 'unicast', port: 10101, direct: 'http://127.0.0.1:10101/t/', proxy: 'proxy/127.0.0.1:10101/t/', height: 400, generation: 1, clients: 0, instance: 'i1', ...extra };
 }
 
 describe('parseApps', () => {
   it('reads the snapshot the kernel sends', () => {
     const msg = {
       type: 'apps',
-      apps: [{ route: '/demo', mode: 'multicast', port: 5, token: 'x', height: 300, generation: 3, clients: 2, instance: 'a7' }]
+      apps: [{ route: '/demo', mode: 'multicast', port: 5, direct: 'd', proxy: 'p', height: 300, generation: 3, clients: 2, instance: 'a7' }]
     };
     assert.deepEqual(parseApps(msg), [
-      app('/demo', { mode: 'multicast', port: 5, token: 'x', height: 300, generation: 3, clients: 2, instance: 'a7' })
+      app('/demo', { mode: 'multicast', port: 5, direct: 'd', proxy: 'p', height: 300, generation: 3, clients: 2, instance: 'a7' })
     ]);
     assert.deepEqual(parseApps({ type: 'apps', apps: [] }), []);
   });
@@ -25,7 +25,7 @@ describe('parseApps', () => {
     assert.equal(parseApps({ type: 'apps' }), null);
     assert.deepEqual(parseApps({ type: 'apps', apps: [{ route: '/a' }, { port: 1 }, 'x', { route: '/b', port: 1.5 }] }), []);
     assert.deepEqual(parseApps({ type: 'apps', apps: [{ route: '/a', port: 7 }] }), [
-      app('/a', { port: 7, token: '', generation: 0, instance: '7/a' })
+      app('/a', { port: 7, direct: '', proxy: '', generation: 0, instance: '7/a' })
     ]);
   });
 });

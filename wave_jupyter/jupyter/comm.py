@@ -6,7 +6,8 @@ wave_jupyter is active without running code, the kernel keeps a *beacon*: a comm
 kernel's comm manager but never opened on the wire, which a ``comm_info_request`` lists. Every open comm gets the
 snapshot at once and again whenever apps are mounted, stopped or swapped::
 
-    {"type": "apps", "apps": [{"route", "mode", "port", "token", "height", "generation", "clients", "instance"}, ...]}
+    {"type": "apps", "apps": [{"route", "mode", "port", "direct", "proxy", "height", "generation", "clients",
+                               "instance"}, ...]}
 
 A front end may send ``{"type": "refresh"}`` to get the snapshot again, and ``{"type": "view", "route", "ref"}``
 to get a live view of an app for its preview panel: the kernel makes a :class:`~.widget.WaveView` (the same one an
@@ -39,9 +40,10 @@ def snapshot() -> dict[str, Any]:
     entries = []
     for a in apps.values():
         server = server_of(a)
-        entries.append({'route': a.route, 'mode': a.mode, 'port': server.port if server else 0,
-                        'token': server.secret if server else '', 'height': a.height, 'generation': a.generation,
-                        'clients': len(a.tabs), 'instance': f'{id(a):x}'})
+        where = server.browser_urls(a.route) if server else {'direct': '', 'proxy': ''}
+        entries.append({'route': a.route, 'mode': a.mode, 'port': server.port if server else 0, **where,
+                        'height': a.height, 'generation': a.generation, 'clients': len(a.tabs),
+                        'instance': f'{id(a):x}'})
     return {'type': 'apps', 'apps': entries}
 
 

@@ -35,12 +35,12 @@ def _count_clients(event: events.ClientAttached | events.ClientLeft) -> None:
 _watched: weakref.WeakSet = weakref.WeakSet()
 
 
-def view(app: App, height: int | None = None) -> WaveView:
+def view(app: App, height: int | None = None, transport: str | None = None) -> WaveView:
     """A new live view of ``app`` (a new Wave client), ``height`` pixels tall (else the app's ``height``, else as tall
-    as its page; 0: as tall as its container)."""
+    as its page; 0: as tall as its container), on the rung ``transport`` names (else the app's)."""
     if height is None:
         height = app.height
-    v = WaveView(app, height=-1 if height is None else height, clients=len(app.tabs))
+    v = WaveView(app, height=-1 if height is None else height, transport=transport, clients=len(app.tabs))
     if app.runtime not in _watched:
         _watched.add(app.runtime)
         app.runtime.events.subscribe(_count_clients, events.ClientAttached, events.ClientLeft)

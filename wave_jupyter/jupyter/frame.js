@@ -1,10 +1,12 @@
 // The bridge inside the comm rung's sandboxed frame (an opaque origin: no access to the notebook, its cookies or
 // its kernel). It receives the Wave UI's files from the view, runs the UI from blob URLs, and gives it a
-// WebSocket and an XMLHttpRequest/fetch for `_f/` that are relayed to the view with postMessage. Plain script, no
+// WebSocket and an XMLHttpRequest/fetch for `_f/` that are relayed to the view. Everything goes over the one
+// MessagePort the view hands to this document: a page the frame navigates to never has it. Plain script, no
 // imports: the view inlines it into the frame's srcdoc.
 (() => {
   'use strict';
-  const post = (message, transfer) => parent.postMessage(message, '*', transfer || []);
+  let port = null;
+  const post = (message, transfer) => port && port.postMessage(message, transfer || []);
 
   // --- the UI's files, as blob URLs of this frame -------------------------------------------------------------
   // Blob URLs have no directory, so a relative import in one cannot resolve: the UI's module specifiers
@@ -164,11 +166,18 @@
     return new Response(reply.body, { status: reply.status, headers: { 'Content-Type': reply.type || 'application/octet-stream' } });
   };
 
-  // Links to uploaded files: fetched through the view, then saved (or opened) from a blob URL of this frame.
+  // Links. To uploaded files: fetched through the view, then saved (or opened) from a blob URL of this frame. To
+  // other sites: a new tab, as on the direct rung (the frame itself never leaves the app). Hash routes stay here.
   document.addEventListener('click', async (event) => {
     const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
     const href = link ? link.getAttribute('href') : '';
-    if (!href || !/(^|\/)_f\//.test(href)) return;
+    if (!href || href.startsWith('#') || /^(blob|data|javascript):/i.test(href)) return; // this frame's own
+    if (!/(^|\/)_f\//.test(href)) {
+      event.preventDefault();
+      if (/^https?:\/\//i.test(href)) window.open(href, '_blank', 'noopener,noreferrer');
+      else console.warn(`wave_jupyter: ${href} is not served over the comm`);
+      return;
+    }
     event.preventDefault();
     const reply = await request('GET', href, {}, new ArrayBuffer(0));
     if (reply.status !== 200) return;
@@ -195,9 +204,7 @@
     Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined, configurable: true });
   } catch (e) { /* not redefinable: the UI copes */ }
 
-  window.addEventListener('message', (event) => {
-    if (event.source !== parent) return;
-    const m = event.data || {};
+  const receive = (m) => {
     if (m.t === 'ui') start(m);
     else if (m.t === 'opened' && sockets[m.sid]) {
       sockets[m.sid].readyState = 1;
@@ -209,6 +216,13 @@
       delete pending[m.id];
       resolve(m);
     }
+  };
+  // The relay's port, from the view, once: then the UI is asked for.
+  window.addEventListener('message', (event) => {
+    const m = event.data || {};
+    if (port || event.source !== parent || m.t !== 'port' || !event.ports || !event.ports[0]) return;
+    port = event.ports[0];
+    port.onmessage = (e) => receive(e.data || {});
+    post({ t: 'boot' });
   });
-  post({ t: 'boot' });
 })();

@@ -59,18 +59,18 @@ async function reachable(url, mode) {
   }
 }
 
-/** The URL of a rung that loads the app over HTTP, or null: the view then uses the comm. */
-async function httpUrl(model, token) {
-  const port = model.get('port');
-  const route = model.get('route');
+/**
+ * The URL of a rung that loads the app over HTTP, or null: the view then uses the comm. The kernel says where the
+ * app is (`where`: `direct`, an absolute URL naming 127.0.0.1, never localhost; `proxy`, a path relative to the
+ * Jupyter server's base URL in jupyter-server-proxy's `proxy/127.0.0.1:<port>/` form): only the base is the page's.
+ */
+async function httpUrl(model, where) {
   const wanted = model.get('transport') || 'auto';
-  if (!port || !token || wanted === 'comm') return null;
-  const path = `/${encodeURIComponent(token)}${route}`;
-  const host = location.hostname.includes(':') && !location.hostname.startsWith('[') ? `[${location.hostname}]` : location.hostname;
-  const direct = `http://${loopback(location.hostname) ? host : '127.0.0.1'}:${port}${path}`;
+  if (!where || !where.direct || wanted === 'comm') return null;
+  const direct = where.direct;
   if (wanted === 'direct') return direct;
   const base = jupyterBase();
-  const proxy = base === null ? null : `${base.endsWith('/') ? base : base + '/'}proxy/${port}${path}`;
+  const proxy = base === null ? null : `${base.endsWith('/') ? base : base + '/'}${where.proxy}`;
   if (wanted === 'proxy') return proxy;
   if (location.protocol === 'http:' && loopback(location.hostname) && (await reachable(direct.replace(/[^/]*$/, 'favicon.ico'), 'no-cors'))) return direct;
   if (proxy && (await reachable(proxy.replace(/[^/]*$/, 'favicon.ico'), 'same-origin'))) return proxy;
@@ -119,6 +119,9 @@ function keepBundle(db, version, files) {
 
 // --- the comm rung -------------------------------------------------------------------------------------------------
 
+// The frame may open new tabs (external links do, as on the direct rung), and those tabs are ordinary pages.
+const SANDBOX = 'allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-downloads allow-modals';
+
 class CommRung {
   constructor(model, body, onState) {
     this.model = model;
@@ -126,25 +129,48 @@ class CommRung {
     this.onState = onState;
     this.sockets = new Set();
     this.waiting = null;
+    this.port = null;
     this.onMessage = (message, buffers) => this.fromKernel(message, buffers);
-    this.onFrame = (event) => this.fromFrame(event);
     this.onLeave = () => this.closeSockets(); // the page goes away: its tabs are gone (a direct socket would close)
     model.on('msg:custom', this.onMessage);
-    window.addEventListener('message', this.onFrame);
     window.addEventListener('pagehide', this.onLeave);
     this.beat = setInterval(() => this.sockets.size && this.send({ t: 'beat' }), HEARTBEAT_MS);
     this.cache = openCache(); // opened while the kernel answers the boot
     this.build();
   }
 
+  /**
+   * A new frame with the bridge, and a new relay: a MessageChannel whose port goes to the frame's first document,
+   * and to nothing else. A document the frame navigates to (a link, a redirect) gets no port and cannot reach the
+   * relay; the view then closes that relay and builds the app's frame again.
+   */
   build() {
-    if (this.frame) this.frame.remove();
-    this.closeSockets();
-    this.frame = appFrame(this.model.get('route'));
-    this.frame.setAttribute('sandbox', 'allow-scripts allow-forms allow-popups allow-downloads allow-modals');
-    this.frame.srcdoc = `<!doctype html><html><head><meta charset="utf-8"><script>${FRAME_JS}<` +
+    this.unbuild();
+    const frame = (this.frame = appFrame(this.model.get('route')));
+    frame.setAttribute('sandbox', SANDBOX);
+    const channel = new MessageChannel();
+    let loads = 0;
+    frame.addEventListener('load', () => {
+      if (frame !== this.frame) return;
+      if (++loads === 1) {
+        this.port = channel.port1;
+        this.port.onmessage = (event) => this.fromFrame(event.data || {});
+        frame.contentWindow.postMessage({ t: 'port' }, '*', [channel.port2]);
+      } else {
+        this.build(); // the frame left the app: its relay is closed, the app's frame comes back
+      }
+    });
+    frame.srcdoc = `<!doctype html><html><head><meta charset="utf-8"><script>${FRAME_JS}<` +
       '/script></head><body><div id="wave-root"></div></body></html>';
-    this.body.append(this.frame);
+    this.body.append(frame);
+  }
+
+  unbuild() {
+    this.closeSockets();
+    if (this.port) this.port.close();
+    this.port = null;
+    if (this.frame) this.frame.remove();
+    this.frame = null;
   }
 
   send(message, buffers) {
@@ -152,17 +178,15 @@ class CommRung {
   }
 
   toFrame(message, transfer) {
-    if (!this.frame || !this.frame.contentWindow) return;
+    if (!this.port) return;
     try {
-      this.frame.contentWindow.postMessage(message, '*', transfer || []);
+      this.port.postMessage(message, transfer || []);
     } catch (e) {
-      this.frame.contentWindow.postMessage(message, '*'); // a buffer that cannot move is copied
+      this.port.postMessage(message); // a buffer that cannot move is copied
     }
   }
 
-  async fromFrame(event) {
-    if (!this.frame || event.source !== this.frame.contentWindow) return;
-    const m = event.data || {};
+  async fromFrame(m) {
     if (m.t === 'boot') {
       this.onState('loading');
       this.send({ t: 'boot' });
@@ -230,12 +254,9 @@ class CommRung {
 
   destroy() {
     clearInterval(this.beat);
-    this.closeSockets();
+    this.unbuild();
     this.model.off('msg:custom', this.onMessage);
-    window.removeEventListener('message', this.onFrame);
     window.removeEventListener('pagehide', this.onLeave);
-    if (this.frame) this.frame.remove();
-    this.frame = null;
   }
 }
 
@@ -283,7 +304,7 @@ function render({ model, el }) {
   el.append(bar, body);
 
   let current = null; // the rung now showing: {kind, destroy()}
-  let token = null;
+  let where = null; // where the kernel says the app is served: {direct, proxy}
   let alive = true;
 
   const setState = (s) => {
@@ -331,7 +352,7 @@ function render({ model, el }) {
       return message('This app was stopped. Re-run the cell to start it again.');
     }
     setState('connecting');
-    const url = await httpUrl(model, token);
+    const url = await httpUrl(model, where);
     if (!alive) return;
     clear();
     if (url) {
@@ -381,8 +402,8 @@ function render({ model, el }) {
   }
 
   const onCustom = (m) => {
-    if (m && m.t === 'secret' && !gone) {
-      token = m.token || '';
+    if (m && m.t === 'where' && !gone) {
+      where = { direct: m.direct || '', proxy: m.proxy || '' };
       show();
     }
   };
@@ -399,7 +420,7 @@ function render({ model, el }) {
   setHeight();
   setState('connecting');
   label.textContent = model.get('route');
-  model.send({ type: 'hello' });
+  model.send({ t: 'hello' });
 
   return () => {
     alive = false;

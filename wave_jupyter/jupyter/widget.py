@@ -4,7 +4,7 @@ in every notebook frontend without an extension.
 The browser, not the kernel, picks how to reach the app (``view.js``): the server on loopback for a local notebook,
 ``jupyter-server-proxy`` under the notebook's base URL, or else the widget's own comm, which carries the whole Wave UI
 (:mod:`..commlink`). The server's secret is no trait (traits are saved with the notebook's widget state): the front
-end asks for it (``{"type": "hello"}``) and gets it as a message.
+end asks for it (``{"t": "hello"}``) and gets where the app is (its URLs, which hold the secret) as a message.
 """
 
 from __future__ import annotations
@@ -70,10 +70,10 @@ class WaveView(anywidget.AnyWidget):
     def _handle(self, content: Any, buffers: list[bytes]) -> None:
         if not isinstance(content, dict):
             return
-        if content.get('type') == 'hello':
+        if content.get('t') == 'hello':
             self.rendered = True
             server = server_of(self.app)
-            self.send({'t': 'secret', 'token': server.secret if server else ''})
+            self.send({'t': 'where', **(server.browser_urls(self.app.route) if server else {})})
             return
         if self.link is None:
             self.link = CommLink(self.app.runtime, self.app.route, lambda m, b: self.send(m, b))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .. import urls
 from ..app import App, Handler, mount
 from ..runner import exec_file, resolve
 from ..runtime import Runtime
@@ -47,7 +48,8 @@ class Tab(VirtualTab):
                 source = Path(data)
                 filename, data = source.name, source.read_bytes()
             (folder / os.path.basename(filename)).write_bytes(data)
-            paths.append(f'{self.app.runtime.base_url}_f/{key}/{os.path.basename(filename)}')
+            paths.append(urls.file_url(urls.files_base(self.app.runtime.base_url),
+                                       f'{key}/{os.path.basename(filename)}'))
         return await self.click(name, paths, **args)
 
     @property
