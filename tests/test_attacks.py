@@ -135,7 +135,7 @@ async def serve(q):
 async def main():
     srv = Server(0, header_timeout={header_timeout}, max_unproven={max_unproven}).start()
     srv.mount('/demo', serve)
-    print(srv.port, srv.secret, srv.uploads.root, flush=True)
+    print(srv.port, srv.secret, srv.runtime.uploads.root, flush=True)
     await asyncio.Event().wait()
 
 asyncio.run(main())
@@ -277,7 +277,7 @@ def test_a_large_upload_streams_to_disk_and_the_loop_keeps_serving(server_proces
     t.join(120)
     assert reply and b'200 OK' in reply[0] and b'big.bin' in reply[0]
     stored = json.loads(reply[0].split(b'\r\n\r\n', 1)[1])['files'][0]
-    assert os.path.getsize(os.path.join(srv.uploads, stored.split('/_f/', 1)[1])) == size
+    assert os.path.getsize(os.path.join(srv.runtime.uploads, stored.split('/_f/', 1)[1])) == size
     assert srv.rss() - before < 64 << 20, (before, srv.rss())  # was ~1 GB when the body was held in memory
     assert worst < 2, worst
 
@@ -362,7 +362,7 @@ def test_the_frame_fast_path_still_finds_tornados_stream(wave):
     from wave_jupyter.frames import socket_stream
     wave.listen('/demo', greet)
     sock = joined(wave.server, '/demo')
-    (client,) = wave.server.broker.clients.values()
+    (client,) = wave.server.runtime.broker.clients.values()
     handler = client.conn
     assert isinstance(wave.call(socket_stream, handler), IOStream)
     sock.close()
@@ -399,7 +399,7 @@ def test_pending_bytes_reads_tornados_write_buffer():
 
 
 def _upload_folders(wave) -> set[str]:
-    return set(os.listdir(wave.server.uploads.root))
+    return set(os.listdir(wave.server.runtime.uploads.root))
 
 
 def test_a_page_on_another_port_cannot_upload_even_knowing_the_url(wave, context, attacker):
@@ -540,7 +540,7 @@ def test_temporary_folders_are_removed_and_the_index_cache_is_bounded(tmp_path):
 
     from conftest import ServerThread
     st = ServerThread()
-    folder = st.server.uploads.root.parent
+    folder = st.server.runtime.uploads.root.parent
     assert folder.is_dir()
     for i in range(MAX_INDEX_PAGES * 4):
         request(st.server, 'GET', '/demo', secret=True, headers={'X-Forwarded-Prefix': f'/p{i}'})
@@ -729,7 +729,7 @@ def WebSocketAt(port: int, path: str) -> Any:  # noqa: N802 - reads as a constru
 def test_an_uploaded_files_url_opens_that_file_whatever_its_name(wave, name):
     async def keep(q: Q) -> None:
         if q.args.up:
-            q.client.got = open(await q.site.download(q.args.up[0], str(wave.server.uploads.root.parent)),
+            q.client.got = open(await q.site.download(q.args.up[0], str(wave.server.runtime.uploads.root.parent)),
                                 'rb').read()
         q.page['x'] = ui.markdown_card(box='1 1 2 2', title='t', content='x')
         await q.page.save()
@@ -792,6 +792,6 @@ def test_an_opaque_origin_may_not_change_the_server(wave, method, path):
         status, _, reply = request(wave.server, method, path, secret=True, body=body if post else None,
                                    headers={**({'Content-Type': ctype} if post else {}), **headers})
         assert status == 403 and b'another origin' in reply
-    assert not any(wave.server.uploads.root.iterdir())  # nothing was stored
+    assert not any(wave.server.runtime.uploads.root.iterdir())  # nothing was stored
     status, _, _ = request(wave.server, 'POST', '_f/', secret=True, body=body, headers={'Content-Type': ctype})
     assert status == 200  # no Origin at all (a non-browser client that knows the secret) is still fine

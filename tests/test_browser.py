@@ -225,7 +225,7 @@ def test_script_pages_from_sync_site_and_q_site_reach_browsers(wave, browser):
 
 def test_not_found_page_then_app_starts_and_tab_reloads_into_it(wave, page):
     page.goto(wave.url('/later'))
-    wait_for(lambda: wave.server.broker.subscribers.get('/later'), what='the tab to watch /later')
+    wait_for(lambda: wave.server.runtime.broker.subscribers.get('/later'), what='the tab to watch /later')
     wave.listen('/later', counter('unicast'))
     wait_for(lambda: page.locator('[data-test=inc]').count() == 1, what='the app to appear after reload')
 
@@ -250,7 +250,7 @@ def test_disconnect_event_then_client_state_dropped(wave, page):
     page.goto('about:blank')
     wait_for(lambda: events == [cid], what='client_disconnect event')
     wait_for(lambda: cid not in app.state.clients, what='q.client dropped')
-    assert f'/{cid}' not in wave.server.broker.pages
+    assert f'/{cid}' not in wave.server.runtime.broker.pages
 
 
 def test_busy_overlay_clears_when_handler_saves_nothing(wave, page):

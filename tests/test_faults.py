@@ -175,7 +175,7 @@ def test_a_fixed_secret_is_a_door_that_opens_the_restarted_server(browser, tmp_p
             page.goto(bookmark)  # the bookmark opens the restarted server
             def back() -> bool:
                 text = page.inner_text('body')
-                return any(f'hello {cid[:4]}' in text for cid in list(restarted.server.broker.clients))
+                return any(f'hello {cid[:4]}' in text for cid in list(restarted.server.runtime.broker.clients))
             wait_for(back, timeout=20, what='the page from the restarted server')
             assert restarted.server.secret in page.url
         finally:
@@ -205,6 +205,6 @@ def test_many_rapid_reconnects_keep_one_client_and_every_event(wave):
         sock.send('+ /e ')
         sock.send(f'@ /e {{"i":{i}}}')
         sock.recv_until(lambda d, i=i: 'd' in d and f'i={i}' in json.dumps(d))
-    assert list(wave.server.broker.clients) == [cid]
-    time.sleep(wave.server.broker.reconnect_timeout * 2)  # past the grace period of every dropped socket
-    assert list(wave.server.broker.clients) == [cid] and app.state.clients[cid].seen == [None, *range(50)]
+    assert list(wave.server.runtime.broker.clients) == [cid]
+    time.sleep(wave.server.runtime.broker.reconnect_timeout * 2)  # past the grace period of every dropped socket
+    assert list(wave.server.runtime.broker.clients) == [cid] and app.state.clients[cid].seen == [None, *range(50)]

@@ -51,7 +51,7 @@ TOKENS = itertools.count(1000)
 @given(frame=frames)
 def test_fuzzed_frames_on_the_broker(wave, frame):
     """Straight into the broker (fast): nothing escapes, and every frame is answered once its handler is done."""
-    broker = wave.server.broker
+    broker = wave.server.runtime.broker
     if '/fz' not in broker.apps:
         wave.listen('/fz', fragile, 'broadcast')
     app = broker.apps['/fz']

@@ -13,7 +13,8 @@ from h2o_wave import ui
 from wsclient import AsyncWaveSocket, WaveSocket
 
 from wave_jupyter import Q, app, apps, listen, site
-from wave_jupyter.server import current_server, default_server, server_of
+from wave_jupyter.process import PROCESS
+from wave_jupyter.server import server_of
 
 
 def in_own_loop(test):
@@ -27,9 +28,12 @@ def in_own_loop(test):
             try:
                 await test()
             finally:
-                srv = current_server()
+                srv = PROCESS.current_server
                 if srv is not None:
                     await srv.aclose()
+                runtime = PROCESS.current_runtime
+                if runtime is not None:  # a comm-only test leaves a runtime with no server
+                    await runtime.aclose()
 
         failure: list[BaseException] = []
         thread = threading.Thread(target=lambda: _capture(failure, asyncio.run, body()))
@@ -129,7 +133,7 @@ async def test_stop_unmounts_and_tabs_reload():
 
 @in_own_loop
 async def test_sync_site_save_in_a_blocking_loop_reaches_browsers_while_it_runs():
-    server = default_server()
+    server = PROCESS.server()
     got: list[tuple[float, str]] = []
 
     def browser() -> None:  # a client on another thread, timing what arrives
@@ -141,7 +145,7 @@ async def test_sync_site_save_in_a_blocking_loop_reaches_browsers_while_it_runs(
 
     reader = threading.Thread(target=browser, daemon=True)
     reader.start()
-    while not server.broker.subscribers.get('/blocking'):
+    while not server.runtime.broker.subscribers.get('/blocking'):
         await asyncio.sleep(0.01)
     page = site['/blocking']
     for i in range(5):  # a blocking loop on the event loop's own thread, as in a notebook cell: no await here

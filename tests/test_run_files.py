@@ -206,13 +206,13 @@ def test_busy_port_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize('line', ['from h2o_wave import site, ui, graphics as g', 'from h2o_wave import share',
                                   'import h2o_wave.graphics as g', 'from h2o_wave.graphics import draw'])
 def test_facade_imports_sdk_submodules(tmp_path, line):
-    from wave_jupyter.runner import exec_file
+    from wave_jupyter.files import exec_file
     ns = exec_file(str(write(tmp_path, 'imports.py', line + '\n')))
     assert any(isinstance(v, type(textwrap)) or callable(v) for k, v in ns.items() if not k.startswith('__'))
 
 
 def test_facade_unknown_name_is_an_import_error(tmp_path):
-    from wave_jupyter.runner import exec_file
+    from wave_jupyter.files import exec_file
     with pytest.raises(ImportError, match='no_such_thing'):
         exec_file(str(write(tmp_path, 'bad.py', 'from h2o_wave import no_such_thing\n')))
 

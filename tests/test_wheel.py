@@ -28,6 +28,7 @@ def test_wheel_ships_the_prebuilt_extension(wheel):
     assert f'{prefix}package.json' in names and f'{prefix}install.json' in names
     assert any(n.startswith(f'{prefix}static/remoteEntry.') for n in names)
     assert not any('node_modules' in n for n in names)
+    assert 'wave_jupyter/jupyter/static/view.js' in names  # the live view's bundled front end (build-web.mjs)
 
 
 @pytest.mark.timeout(600)

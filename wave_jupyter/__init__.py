@@ -9,14 +9,28 @@ from h2o_wave.core import clone_expando, copy_expando, expando_to_dict
 from h2o_wave.routing import handle_on, on, run_on
 
 from .app import App
+from .files import run_file
+from .process import PROCESS, site
+from .process import ProcessAsyncSite as AsyncSite
+from .process import ProcessSite as Site
 from .query import Auth, Q, Query
-from .runner import app, apps, listen, run_file, serve
+from .runner import app, apps, listen, serve
 from .runtime import Runtime
-from .server import Server, default_server, server_of
-from .site import AsyncPage, AsyncSite, Page, Site, site
+from .site import AsyncPage, Page
 from .state import AppState, Expando
 
 __version__ = '0.1.0'
+
+
+def __getattr__(name: str) -> object:
+    """The tornado transport's names, imported when first used (the rest of the package works without tornado:
+    Pyodide, JupyterLite)."""
+    if name in ('Server', 'server_of'):
+        from . import server
+        return getattr(server, name)
+    if name == 'default_server':
+        return PROCESS.server
+    raise AttributeError(f"module 'wave_jupyter' has no attribute {name!r}")
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

@@ -1,4 +1,5 @@
-"""The ``python -m wave_jupyter`` (or ``wave-jupyter``) command: run a Wave app here, or export one from a notebook."""
+"""The ``python -m wave_jupyter`` (or ``wave-jupyter``) command: run a Wave app here, export one from a notebook, or
+build one into a static site that runs in the browser."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import logging
 import os
 import sys
 
-from .runner import resolve, run_file
-from .server import DEFAULT_PORT, PORT_ENV
+from .config import PORT_ENV, STANDALONE_PORT, Config
+from .files import resolve, run_file
 
 DESCRIPTION = 'H2O Wave apps in Jupyter, and outside it.'
 EPILOG = '''examples:
   python -m wave_jupyter run app.py               serve an unmodified Wave app file on 127.0.0.1
   python -m wave_jupyter run pkg.app --reload     a module, as `wave run` takes it; re-run on change, state kept
   python -m wave_jupyter export demo.ipynb -o app.py   the notebook's app as a plain h2o_wave file
+  python -m wave_jupyter lite build app.py -o site/    the app as static files: it runs in the browser, offline
 
 Each command has its own --help.'''
 
@@ -29,11 +31,20 @@ EXPORT_EPILOG = '''examples:
 
 In a notebook: %wave export /demo app.py'''
 
+LITE_EPILOG = '''examples:
+  python -m wave_jupyter lite build app.py -o site/
+  python -m wave_jupyter lite build demo.ipynb --route /demo -o site/
+  python -m http.server -d site/ 8000            then open http://127.0.0.1:8000/
+
+The site needs nothing but a static file server: Python (Pyodide) runs in the visitor's browser, with every package
+packed at build time from this environment (pure Python only). Pyodide's core comes from the npm registry once, then
+from the cache (--pyodide for a local copy); --pyodide-cdn loads the full Pyodide distribution from its CDN instead.'''
+
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog='python -m wave_jupyter', description=DESCRIPTION, epilog=EPILOG,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = top.add_subparsers(dest='command', required=True, metavar='{run,export}')
+    sub = top.add_subparsers(dest='command', required=True, metavar='{run,export,lite}')
 
     run = sub.add_parser('run', help='serve a Wave app or script (a file or module) on 127.0.0.1',
                          description='Serve an unmodified Wave app (@app / listen) or script (site pages), given as '
@@ -42,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument('target', metavar='FILE|MODULE', help='app.py, src/app.py, app or pkg.app (relative imports '
                                                            'inside a package work)')
     run.add_argument('--port', type=int, default=None,
-                     help=f'port on 127.0.0.1 (default: ${PORT_ENV} or {DEFAULT_PORT}; 0 = any free port)')
+                     help=f'port on 127.0.0.1 (default: ${PORT_ENV} or {STANDALONE_PORT}; 0 = any free port)')
     run.add_argument('--reload', action='store_true',
                      help='run the file again when a .py file beside it changes, keeping q.app, q.user, q.client '
                           'and open tabs')
@@ -60,6 +71,28 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument('notebook', metavar='NOTEBOOK.ipynb')
     export.add_argument('--route', default=None, help='the app to export, when the notebook starts several')
     export.add_argument('-o', '--output', default=None, help='the file to write (default: print it)')
+
+    lite = sub.add_parser('lite', help='a Wave app as a static site that runs in the browser (Pyodide), offline',
+                          description='Build a Wave app into a folder of static files: Python runs in the '
+                                      "visitor's browser, in a Web Worker, and the unchanged Wave UI in the page. No "
+                                      'server, no network.', epilog=LITE_EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    lite_sub = lite.add_subparsers(dest='lite_command', required=True, metavar='{build}')
+    build = lite_sub.add_parser('build', help='build the site', epilog=LITE_EPILOG,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    build.add_argument('app', metavar='APP', help='a Wave app file, a module (pkg.app), or a notebook (its app, as '
+                                                 'export writes it)')
+    build.add_argument('-o', '--output', required=True, metavar='SITE', help='the folder to write (replaced)')
+    build.add_argument('--route', default=None, help='the app to serve, when the file or notebook has several')
+    build.add_argument('-r', '--requirement', action='append', default=[], metavar='DIST',
+                       help='a distribution to pack besides what the app imports (installed here; pure Python)')
+    build.add_argument('--pyodide', default=None, metavar='DIR|TGZ',
+                       help='Pyodide\'s core from this folder or npm tarball (default: downloaded once from the npm '
+                            'registry, then cached)')
+    build.add_argument('--pyodide-cdn', action='store_true',
+                       help="load Pyodide from its CDN at run time (the site then needs the network; its compiled "
+                            'packages, e.g. numpy, become available)')
+    build.add_argument('--title', default=None, help="the page's title")
     return top
 
 
@@ -68,9 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     args = top.parse_args(argv)
     if args.command == 'export':
         return _export(top, args)
+    if args.command == 'lite':
+        return _lite(args)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
-    port = args.port if args.port is not None else int(os.environ.get(PORT_ENV, DEFAULT_PORT))
+    port = args.port if args.port is not None else Config.from_env().port_or(STANDALONE_PORT)
     try:
         resolve(args.target)
     except FileNotFoundError as e:
@@ -80,6 +115,22 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f'wave_jupyter: {e}', file=sys.stderr)
         return 1
+
+
+def _lite(args: argparse.Namespace) -> int:
+    from .lite.build import build
+    from .lite.packages import PackError
+    from .lite.pyodide import PyodideError
+    try:
+        report = build(args.app, args.output, route=args.route, requirements=tuple(args.requirement),
+                       pyodide_source=args.pyodide or Config.from_env().pyodide, cdn=args.pyodide_cdn,
+                       title=args.title)
+    except (PackError, PyodideError, FileNotFoundError) as e:
+        print(f'wave_jupyter lite: {e}', file=sys.stderr)
+        return 1
+    print(report)
+    print(f'serve it with any static file server, e.g.: python -m http.server -d {args.output} 8000')
+    return 0
 
 
 def _export(top: argparse.ArgumentParser, args: argparse.Namespace) -> int:

@@ -13,18 +13,18 @@ import logging
 import os
 import pickle
 
+from .config import Config
 from .state import AppState, Expando
 
 log = logging.getLogger('wave_jupyter')
 
-CHECKPOINT_ENV = 'H2O_WAVE_CHECKPOINT_DIR'
 #: The file h2o_wave reads and writes in that folder: a pickled ``(app_dict, {subject: user_dict})``.
 WAVE_FILE = 'h2o_wave.checkpoint'
 
 
 def checkpoint_path(route: str) -> str | None:
     """The file of ``route``'s checkpoint, or None when checkpoints are off."""
-    folder = os.environ.get(CHECKPOINT_ENV)
+    folder = Config.from_env().checkpoint_dir
     if not folder:
         return None
     slug = route.strip('/').replace('/', '_') or 'root'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import sys
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
@@ -65,6 +66,9 @@ class Query:
         """Run ``func`` on ``executor`` (a thread pool if None) so the event loop keeps serving meanwhile."""
         if asyncio.iscoroutinefunction(func):
             return await func(*args, **kwargs)
+        if sys.platform == 'emscripten':
+            raise RuntimeError(f'q.exec/q.run cannot run {getattr(func, "__name__", func)!r} here: Python in a browser '
+                               'has no threads. Call it directly (it blocks this tab while it runs) or make it async')
         loop = asyncio.get_running_loop()
         call = functools.partial(func, *args, **kwargs)
         return await _awake(loop, loop.run_in_executor(executor, contextvars.copy_context().run, call))

@@ -1,8 +1,9 @@
 """The runtime: everything a Wave server is, without HTTP.
 
 It owns the broker (clients, subscriptions, pages), the apps by route, the uploaded files, ``q.site.cache``, the event
-hub and the loop it runs on. Transports (:mod:`.server` for tornado; the notebook's comm channel next) carry browser
-traffic to it through the broker and :class:`~.connection.Connection`; the runtime never imports one. Apps depend
+hub and the loop it runs on. Transports (:mod:`.server` for tornado, :mod:`.commlink` for a comm or a page's worker)
+carry browser traffic to it through the broker and :class:`~.connection.Connection`; the runtime never imports one.
+The process's own runtime is :mod:`.process`'s. Apps depend
 on it, never the other way round.
 """
 
@@ -28,6 +29,8 @@ class Transport(Protocol):
     """What the runtime needs of a transport: where a browser opens a route, and a way to close."""
 
     def url(self, route: str) -> str: ...
+
+    def browser_urls(self, route: str) -> dict[str, str]: ...
 
     async def aclose(self) -> None: ...
 
@@ -146,6 +149,11 @@ class Runtime:
         """Where a browser on this machine opens ``route`` (through the first transport), or None without one."""
         return self.transports[0].url(route) if self.transports else None
 
+    def browser_urls(self, route: str) -> dict[str, str]:
+        """Where a notebook's view may load ``route`` over HTTP (``direct``, ``proxy``; see :mod:`.urls`), or ``{}``
+        when no transport serves HTTP (the view then uses the comm)."""
+        return self.transports[0].browser_urls(route) if self.transports else {}
+
     # --- closing -----------------------------------------------------------------------------------------------
 
     def drop_connections(self) -> None:
@@ -174,39 +182,3 @@ class Runtime:
 def _log_failure(task: asyncio.Task) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error('wave_jupyter task failed', exc_info=task.exception())
-
-
-# --- the process's runtime: the one that ``listen`` and ``apps`` use, with or without a port -------------------------
-
-_shared: Runtime | None = None
-_provider: Callable[[], Runtime] | None = None
-
-
-def shared_runtime() -> Runtime:
-    """The process's runtime (made on first use, on this thread's loop); transports attach to it as they start."""
-    global _shared
-    if _shared is None or _shared.closed:
-        _shared = Runtime()
-        _shared.bind()
-    return _shared
-
-
-def current_runtime() -> Runtime | None:
-    """The process's runtime if there is one (never makes one)."""
-    return _shared if _shared is not None and not _shared.closed else None
-
-
-def set_shared_runtime(runtime: Runtime | None) -> None:
-    global _shared
-    _shared = runtime
-
-
-def set_default_provider(provider: Callable[[], Runtime] | None) -> None:
-    """Who makes the default runtime ready for code that names none (the default server registers itself, so that a
-    script's ``site`` page gets a port: no upward import)."""
-    global _provider
-    _provider = provider
-
-
-def default_runtime() -> Runtime:
-    return _provider() if _provider is not None else shared_runtime()

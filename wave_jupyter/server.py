@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -18,10 +17,10 @@ from collections.abc import Callable, Iterable
 from tornado import httputil
 from tornado.web import Application, RedirectHandler, RequestHandler
 
-from . import runtime as runtime_module
 from . import security, urls
 from .app import App, Handler, mount
 from .assets import index_html, www_dir
+from .config import PORT_ENV, SECRET_ENV, Config
 from .frames import Outbox
 from .handlers import AssetHandler, DoorHandler, IndexHandler, SocketHandler, UploadedFileHandler, UploadHandler
 from .listener import Gate, Listener, Verdict, bind_loopbacks
@@ -29,13 +28,6 @@ from .runtime import Runtime
 
 log = logging.getLogger('wave_jupyter')
 
-DEFAULT_PORT = 10101
-PORT_ENV = 'WAVE_JUPYTER_PORT'
-ORIGINS_ENV = 'WAVE_JUPYTER_ALLOWED_ORIGINS'
-SECRET_ENV = 'WAVE_JUPYTER_SECRET'
-#: How views reach apps: 'auto' (the first rung that works), 'direct', 'proxy' or 'comm' (no port at all).
-TRANSPORT_ENV = 'WAVE_JUPYTER_TRANSPORT'
-TRANSPORTS = ('auto', 'direct', 'proxy', 'comm')
 #: Pages that may embed the app: loopback notebooks (any port), VS Code webviews, and the page's own origin (proxy).
 #: CSP host sources cannot name an IPv6 literal (browsers reject ``[::1]``): open such a notebook as localhost.
 FRAME_ANCESTORS = ("'self'", 'http://localhost:*', 'http://127.0.0.1:*', 'https://localhost:*',
@@ -89,7 +81,8 @@ class Server:
         self.host = urls.LOOPBACK
         self.port = port
         self.base_url = base_url
-        door = secret or os.environ.get(SECRET_ENV) or None
+        config = Config.from_env()
+        door = secret or config.secret
         if door is not None and not security.valid_secret(door):
             raise ValueError(f'the secret ({SECRET_ENV} or secret=) must be 16 to 128 characters of A-Z a-z 0-9 _ -')
         #: The fixed secret, if one was given: a door to ``root``, never served under.
@@ -104,8 +97,7 @@ class Server:
         #: tab reconnects and gets its page).
         self.max_pending = max_pending
         self.outbox = Outbox()
-        env_origins = [o.strip() for o in os.environ.get(ORIGINS_ENV, '').split(',') if o.strip()]
-        self.allowed_origins = [*DEFAULT_ORIGINS, *allowed_origins, *env_origins]
+        self.allowed_origins = [*DEFAULT_ORIGINS, *allowed_origins, *config.allowed_origins]
         self.frame_ancestors = ' '.join([*FRAME_ANCESTORS, *(o for o in self.allowed_origins if '*' not in o)])
         self.max_upload_size = max_upload_size
         #: Closing the server closes its runtime (its apps stop) when the server made it, or was told it owns it.
@@ -162,9 +154,6 @@ class Server:
         self.stop_listening()
         if self._own_runtime:
             await self.runtime.aclose()
-        global _default
-        if _default is self:
-            _default = None
 
     def stop(self) -> None:
         """``aclose`` from synchronous code on the loop's thread (the task finishes when the loop next runs)."""
@@ -172,15 +161,7 @@ class Server:
         if loop and not loop.is_closed():
             loop.create_task(self.aclose())
 
-    # --- what the runtime holds, for convenience ---------------------------------------------------------------
-
-    @property
-    def broker(self):  # noqa: ANN201 - the runtime's Broker
-        return self.runtime.broker
-
-    @property
-    def uploads(self):  # noqa: ANN201 - the runtime's UploadStore
-        return self.runtime.uploads
+    # --- what the runtime holds ---------------------------------------------------------------------------------
 
     @property
     def apps(self) -> dict[str, App]:
@@ -290,51 +271,7 @@ class Server:
         return f'<Server {self.host}:{self.port} {state} apps={list(self.runtime.apps)}>'
 
 
-# --- the process's default server ----------------------------------------------------------------------------------
-
-_default: Server | None = None
-
-
-def current_server() -> Server | None:
-    """The default server if it is running (never starts one)."""
-    return _default if _default is not None and _default.running else None
-
-
-def default_server(port: int | None = None) -> Server:
-    """The port in front of the process's runtime (``listen``, ``app``, ``site``); started on first use."""
-    global _default
-    if _default is None or not _default.running:
-        if port is None:
-            port = int(os.environ.get(PORT_ENV, '0'))
-        _default = Server(port, runtime=runtime_module.shared_runtime(), owns_runtime=True).start()
-    return _default
-
-
-def set_default_server(server: Server | None) -> None:
-    """Make ``server`` (and its runtime) the process's (``python -m wave_jupyter run`` does)."""
-    global _default
-    _default = server
-    runtime_module.set_shared_runtime(server.runtime if server is not None else None)
-
-
-def comm_only() -> bool:
-    """``WAVE_JUPYTER_TRANSPORT=comm``: views use the notebook's comm and no port is ever opened."""
-    return os.environ.get(TRANSPORT_ENV, '') == 'comm'
-
-
 def server_of(app_or_runtime: App | Runtime) -> Server | None:
     """The tornado server in front of an app's runtime (its port and secret), if any."""
     runtime = getattr(app_or_runtime, 'runtime', app_or_runtime)
     return next((t for t in runtime.transports if isinstance(t, Server)), None)
-
-
-def close_default_server() -> None:
-    """Stop the default server listening now, dropping its sockets (a kernel shutting down: no loop turn left)."""
-    global _default
-    if _default is not None:
-        _default.stop_listening()
-        _default = None
-
-
-runtime_module.set_default_provider(
-    lambda: runtime_module.shared_runtime() if comm_only() else default_server().runtime)

@@ -13,7 +13,7 @@ from typing import Any
 from h2o_wave.core import PageBase, ServiceError, marshal
 
 from . import urls
-from .runtime import Runtime, default_runtime
+from .runtime import Runtime
 
 
 def _take_ops(page: PageBase) -> tuple[str, list] | None:
@@ -65,13 +65,16 @@ class _AsyncCache(_Cache):
 
 class _SiteBase:
     def __init__(self, runtime: Any = None) -> None:
-        """``runtime``: a :class:`~.runtime.Runtime`, or anything that has one (a ``Server``); None for the
-        process's default (started on demand)."""
+        """``runtime``: a :class:`~.runtime.Runtime`, or anything that has one (a ``Server``). Without one, a
+        subclass says whose (``process.ProcessSite``: the process's)."""
         self._runtime: Runtime | None = getattr(runtime, 'runtime', runtime)
 
     @property
     def runtime(self) -> Runtime:
-        return self._runtime if self._runtime is not None else default_runtime()
+        if self._runtime is None:
+            raise TypeError(f'{type(self).__name__}() needs a runtime or a server here: use wave_jupyter.site '
+                            'or AsyncSite from wave_jupyter for the process\'s own')
+        return self._runtime
 
     def _upload_url(self, relative: str) -> str:
         return urls.file_url(urls.files_base(self.runtime.base_url), relative)
@@ -222,5 +225,3 @@ class Site(_SiteBase):
     def unlink(self, path: str) -> None:
         raise self._unsupported('unlink')
 
-
-site = Site()

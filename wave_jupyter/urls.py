@@ -13,7 +13,7 @@ its ``proxy/<host>:<port>/`` form for the same reason (its ``proxy/<port>/`` for
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 #: The address every URL we build names.
 LOOPBACK = '127.0.0.1'
@@ -29,6 +29,11 @@ def root(base: str, secret: str) -> str:
 def direct(port: int, root_path: str, route: str = '/') -> str:
     """The app at ``route`` for a browser on this machine."""
     return f'http://{LOOPBACK}:{port}{root_path}{route.lstrip("/")}'
+
+
+def where(url: str) -> str:
+    """``host:port`` of a URL (what a saved notebook may show: no path, so no secret)."""
+    return urlsplit(url).netloc
 
 
 def proxy_prefix(port: int) -> str:

@@ -23,11 +23,11 @@ import asyncio
 import threading
 import weakref
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import events
 from ..runner import apps
 from ..runtime import Runtime
-from ..server import server_of
 from .display import view
 
 TARGET = 'wave_jupyter.apps'
@@ -39,9 +39,9 @@ CHANGES = (events.RouteAdded, events.RouteRemoved, events.AppSwapped, events.App
 def snapshot() -> dict[str, Any]:
     entries = []
     for a in apps.values():
-        server = server_of(a)
-        where = server.browser_urls(a.route) if server else {'direct': '', 'proxy': ''}
-        entries.append({'route': a.route, 'mode': a.mode, 'port': server.port if server else 0, **where,
+        where = {'direct': '', 'proxy': '', **a.runtime.browser_urls(a.route)}
+        port = urlsplit(where['direct']).port or 0
+        entries.append({'route': a.route, 'mode': a.mode, 'port': port, **where,
                         'height': a.height, 'generation': a.generation, 'clients': len(a.tabs),
                         'instance': f'{id(a):x}'})
     return {'type': 'apps', 'apps': entries}

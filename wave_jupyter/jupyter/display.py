@@ -10,9 +10,8 @@ from typing import Any
 
 import ipywidgets
 
-from .. import events
+from .. import events, urls
 from ..app import App
-from ..server import server_of
 from .output import Console
 from .widget import WaveView
 
@@ -85,8 +84,8 @@ def _is_virtual(client: object) -> bool:
 
 def fallback_html(app: App) -> str:
     """What a static viewer (nbviewer, GitHub, an exported notebook) shows: no secret, just where the app was."""
-    server = server_of(app)
-    where = f'{server.host}:{server.port}' if server else 'no port'
+    direct = app.runtime.browser_urls(app.route).get('direct')
+    where = urls.where(direct) if direct else 'no port'
     return (f'<div class="wave-jupyter-fallback"><b>H2O Wave app <code>{html.escape(app.route)}</code></b> '
             f'({html.escape(app.mode)}), served by the kernel on <code>{html.escape(where)}</code>. '
             f'The live view needs the running kernel.</div>')

@@ -12,9 +12,13 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
+from .. import urls
+from ..app import App
+from ..config import TRANSPORTS
+from ..files import start_file
 from ..modes import MODES
-from ..runner import apps, listen, start_file
-from ..server import TRANSPORTS, default_server, server_of
+from ..process import PROCESS
+from ..runner import apps, listen
 from . import display as wave_display
 from .session import activate
 
@@ -84,7 +88,7 @@ class WaveMagics(Magics):
         p.add_argument('path')
         o = p.parse_args(args)
         try:
-            start_file(o.path, default_server())
+            start_file(o.path, PROCESS.server())
         except FileNotFoundError as e:
             raise UsageError(str(e)) from None
         print(f'Running {o.path}: its apps and pages appear in `%wave status` as they start; '
@@ -110,10 +114,11 @@ class WaveMagics(Magics):
     def _status(self, args: list[str]) -> None:
         from ..state import table
         # No URL: it holds the server's secret, and this table is saved with the notebook (apps[route].url has it).
-        rows = [(a.route, a.mode, len(a.tabs), len(a.history), len(a.errors), getattr(server_of(a), 'port', None))
-                for a in apps.values()]
+        def where(a: App) -> str:
+            return urls.where(a.runtime.browser_urls(a.route).get('direct', '')) or 'comm only'
+        rows = [(a.route, a.mode, len(a.tabs), len(a.history), len(a.errors), where(a)) for a in apps.values()]
         from IPython.display import HTML
-        display(HTML(table(['route', 'mode', 'tabs', 'queries', 'errors', 'port'], rows, empty='no apps running')))
+        display(HTML(table(['route', 'mode', 'tabs', 'queries', 'errors', 'served at'], rows, empty='no apps running')))
 
     def _state(self, args: list[str]) -> Any:
         o = _parser('%wave state').parse_args(args)

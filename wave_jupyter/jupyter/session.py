@@ -13,9 +13,9 @@ from typing import Any
 
 from .. import events
 from ..app import App
+from ..process import PROCESS
 from ..runner import apps
 from ..runtime import Runtime
-from ..server import close_default_server, default_server
 from . import display
 from .comm import AppsChannel
 from .output import Console, route_prints
@@ -108,7 +108,7 @@ def activate(shell: Any) -> NotebookSession:
     shell.events.register('post_run_cell', _session.post_run_cell)
     shell.display_formatter.mimebundle_formatter.for_type(App, _session.mimebundle)
     route_prints()
-    atexit.register(close_default_server)
+    atexit.register(PROCESS.close)
     return _session
 
 
@@ -116,4 +116,4 @@ def session() -> NotebookSession | None:
     return _session
 
 
-__all__ = ['NotebookSession', 'activate', 'session', 'default_server']
+__all__ = ['NotebookSession', 'activate', 'session']

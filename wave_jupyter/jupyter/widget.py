@@ -10,17 +10,14 @@ end asks for it (``{"t": "hello"}``) and gets where the app is (its URLs, which 
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
 from traitlets import Int, Unicode
 
-from ..assets import size_script
 from ..commlink import CommLink
 from ..runner import check_transport
-from ..server import server_of
 
 if TYPE_CHECKING:
     from ..app import App
@@ -28,12 +25,18 @@ if TYPE_CHECKING:
 HERE = Path(__file__).parent
 
 
+#: The view's front end: one ES module bundled from ``labextension/src/web/`` (``build-web.mjs``, run by the
+#: package's build; the sandboxed frame's bridge is inside it).
+VIEW_MODULE = HERE / 'static' / 'view.js'
+
+
 @functools.cache
 def view_module() -> str:
-    """``view.js`` with the sandboxed frame's bridge (``frame.js``, and the script that reports the app's height)
-    inlined."""
-    frame = (HERE / 'frame.js').read_text(encoding='utf-8') + '\n' + size_script()
-    return (HERE / 'view.js').read_text(encoding='utf-8').replace("'__FRAME_JS__'", json.dumps(frame))
+    try:
+        return VIEW_MODULE.read_text(encoding='utf-8')
+    except FileNotFoundError:
+        raise RuntimeError(f'{VIEW_MODULE} is missing: the package was installed without its web build (npm); '
+                           'reinstall it with node and npm available') from None
 
 
 class WaveView(anywidget.AnyWidget):
@@ -41,8 +44,7 @@ class WaveView(anywidget.AnyWidget):
 
     _esm = Unicode(view_module()).tag(sync=True)
 
-    #: Port of the server on 127.0.0.1 (0 without one) and the app's route.
-    port = Int(0).tag(sync=True)
+    #: The app's route.
     route = Unicode('/').tag(sync=True)
     #: Height of the view: pixels; -1 to fit the app (between MIN and MAX), 0 to fill the container (a panel).
     height = Int(-1).tag(sync=True)
@@ -54,9 +56,8 @@ class WaveView(anywidget.AnyWidget):
     clients = Int(0).tag(sync=True)
 
     def __init__(self, app: App, height: int = -1, transport: str | None = None, **kwargs: Any) -> None:
-        server = server_of(app)
-        super().__init__(port=server.port if server else 0, route=app.route, height=height,
-                         transport=check_transport(transport or app.transport), **kwargs)
+        super().__init__(route=app.route, height=height, transport=check_transport(transport or app.transport),
+                         **kwargs)
         self.app = app
         self.link: CommLink | None = None
         #: A front end has drawn this view (it said hello); under nbclient or nbconvert none ever does.
@@ -72,8 +73,7 @@ class WaveView(anywidget.AnyWidget):
             return
         if content.get('t') == 'hello':
             self.rendered = True
-            server = server_of(self.app)
-            self.send({'t': 'where', **(server.browser_urls(self.app.route) if server else {})})
+            self.send({'t': 'where', **self.app.runtime.browser_urls(self.app.route)})
             return
         if self.link is None:
             self.link = CommLink(self.app.runtime, self.app.route, lambda m, b: self.send(m, b))

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import urls
 from ..app import App, Handler, mount
-from ..runner import exec_file, resolve
+from ..files import exec_file, resolve
 from ..runtime import Runtime
 from ..state import Expando
 from ..virtual import VirtualTab
@@ -88,7 +88,7 @@ class WaveTest:
     def load(self, target: str | os.PathLike) -> dict[str, App]:
         """Run a Wave app file (or module, ``pkg.app``) written for h2o_wave, unchanged; its apps mount here."""
         self.runtime.bind()
-        exec_file(resolve(str(target)), mount=lambda *spec: self.app(*spec))
+        exec_file(resolve(str(target)), mount=lambda *spec: self.app(*spec), runtime=self.runtime)
         return self.apps
 
     def tab(self, route: str | None = None, user: str | None = None, hash: str = '') -> Tab:  # noqa: A002

@@ -1,11 +1,15 @@
 // The bridge inside the comm rung's sandboxed frame (an opaque origin: no access to the notebook, its cookies or
 // its kernel). It receives the Wave UI's files from the view, runs the UI from blob URLs, and gives it a
 // WebSocket and an XMLHttpRequest/fetch for `_f/` that are relayed to the view. Everything goes over the one
-// MessagePort the view hands to this document: a page the frame navigates to never has it. Plain script, no
-// imports: the view inlines it into the frame's srcdoc.
+// MessagePort the view hands to this document: a page the frame navigates to never has it. Bundled as one plain
+// script (with the app's height report, size.js), which the view inlines into the frame's srcdoc.
+import '../../../wave_jupyter/static/size.js';
+
 (() => {
   'use strict';
   let port = null;
+  // Blob URLs of the UI's files, by name (filled when the files arrive).
+  const urls = {};
   const post = (message, transfer) => port && port.postMessage(message, transfer || []);
 
   // --- the UI's files, as blob URLs of this frame -------------------------------------------------------------
@@ -13,7 +17,6 @@
   // ("./x-1234.js") are renamed to bare names ("@wave/x-1234.js") that an import map sends to the files' blob URLs.
   const start = (message) => {
     const names = new Set(message.files.map((f) => f[0]));
-    const urls = {};
     const text = new TextDecoder();
     for (const [name, buf] of message.files) {
       if (!name.endsWith('.js') && !name.endsWith('.css')) urls[name] = URL.createObjectURL(new Blob([buf]));
@@ -189,20 +192,27 @@
     a.remove();
   }, true);
 
-  // Relative URLs resolved against a blob URL (the UI's module preloads) get a harmless placeholder base.
+  // A relative URL resolved against a blob URL (the UI's module preloads: `new URL(dep, import.meta.url)`) names
+  // one of the UI's files: it is that file's blob URL. Anything else relative gets a harmless placeholder base.
   const RealURL = URL;
   window.URL = class extends RealURL {
     constructor(url, base) {
-      if (typeof base === 'string' && !/^https?:/i.test(base) && !/^[a-z][a-z0-9+.-]*:/i.test(String(url))) base = 'http://wave.invalid/';
-      super(url, base);
+      const text = String(url);
+      const own = /^(?:\.\/|@wave\/)?([A-Za-z0-9_.-]+)$/.exec(text);
+      if (base !== undefined && own && urls[own[1]]) super(urls[own[1]]);
+      else {
+        if (typeof base === 'string' && !/^https?:/i.test(base) && !/^[a-z][a-z0-9+.-]*:/i.test(text)) base = 'http://wave.invalid/';
+        super(url, base);
+      }
     }
   };
   for (const name of ['createObjectURL', 'revokeObjectURL', 'canParse', 'parse']) {
     if (RealURL[name]) window.URL[name] = RealURL[name].bind(RealURL);
   }
+  // No service worker in an opaque origin (registering one throws): the UI asks `'serviceWorker' in navigator`.
   try {
-    Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined, configurable: true });
-  } catch (e) { /* not redefinable: the UI copes */ }
+    delete Navigator.prototype.serviceWorker;
+  } catch (e) { /* not deletable: the UI copes */ }
 
   const receive = (m) => {
     if (m.t === 'ui') start(m);

@@ -1,0 +1,33 @@
+// A lite site's service worker: the site's content-addressed files (files/<hash>/...: Pyodide, the packages, the UI)
+// come from Cache Storage once fetched, so a second visit starts from the cache, and works with no network at all.
+// The rest of the site (its page, scripts and lite.json) is fetched first and falls back to the cache offline.
+
+const CACHE = 'wave-jupyter-lite';
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  const scope = new URL(self.registration.scope);
+  if (request.method !== 'GET' || url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname)) return;
+  const immutable = url.pathname.slice(scope.pathname.length).startsWith('files/');
+  event.respondWith(
+    caches.open(CACHE).then(async (cache) => {
+      if (immutable) {
+        const hit = await cache.match(request);
+        if (hit) return hit;
+      }
+      try {
+        const response = await fetch(request);
+        if (response.ok) cache.put(request, response.clone());
+        return response;
+      } catch (e) {
+        const hit = await cache.match(request);
+        if (hit) return hit;
+        throw e;
+      }
+    })
+  );
+});
