@@ -21,7 +21,7 @@ from . import events
 from .app import App, Handler, mount
 from .config import STANDALONE_PORT, Config
 from .config import check_transport as _check
-from .process import PROCESS
+from .process import CAN_LISTEN, PROCESS
 
 if TYPE_CHECKING:
     from .server import Server
@@ -71,7 +71,9 @@ def _mount(route: str, handle: Handler, mode: str | None, on_startup: Callable |
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return None
+            if CAN_LISTEN:
+                return None  # plain `python app.py`: listen serves until Ctrl-C
+            # Pyodide (a lite site's worker, JupyterLite): its event loop is the browser's, always running.
         app = mount(PROCESS.for_views(transport), route, handle, mode, on_startup, on_shutdown)
     app.transport = transport
     return app

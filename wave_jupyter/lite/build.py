@@ -3,11 +3,13 @@ visitor's browser (Pyodide in a Web Worker, the unchanged Wave UI in the page), 
 
 What a site holds (``files/`` is content-addressed: a file's name changes with its content, so it is cached for good)::
 
-    index.html  lite.js  worker.js  sw.js   the page, its Python worker, the service worker that keeps files/
+    index.html                              the Wave UI's own page, with lite.js first in it
+    lite.js  worker.js  sw.js               the page's script, its Python worker, the service worker that keeps files/
     lite.json                               what goes where (read by the page at start)
     files/pyodide-<version>-<hash>/         Pyodide's core (CPython 3.14 and its standard library, WebAssembly)
-    files/python-<hash>.zip                 site-packages (wave_jupyter, h2o_wave and their imports) and app/
-    files/wave-ui-<hash>/                   the Wave UI of the installed h2o-wave: ui.json and one bundle
+    files/python-<hash>.zip                 site-packages (wave_jupyter, h2o_wave and their imports)
+    files/app-<hash>.zip                    the app's own files
+    files/wave-ui-<hash>/                   the Wave UI of the installed h2o-wave, unchanged
 
 Everything is decided here: which distributions (:mod:`.packages`), which Pyodide (:mod:`.pyodide`), which UI
 (:mod:`.ui`). The browser only downloads, in parallel, and unpacks.
@@ -15,8 +17,9 @@ Everything is decided here: which distributions (:mod:`.packages`), which Pyodid
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
-import html
 import json
 import shutil
 import tempfile
@@ -37,6 +40,8 @@ class Report:
     distributions: dict[str, str]
     sizes: dict[str, int] = field(default_factory=dict)
     dropped: list[str] = field(default_factory=list)
+    #: What the site shows while Python loads, or why nothing.
+    prerender: str = ''
 
     @property
     def total(self) -> int:
@@ -95,8 +100,37 @@ def _route_of(path: Path, route: str | None) -> str:
         return '/'
 
 
+def prerender(app: Path, route: str, timeout: float = 20) -> tuple[str | None, str]:
+    """The app's first page for a new visitor, as the frame the UI gets (``{"p": ...}``), computed here in CPython by
+    the app's own code; or None and why not (the handler failed, it needs the browser, it took too long)."""
+    from .. import protocol
+    from ..testing import WaveTest
+
+    async def run() -> tuple[str | None, str]:
+        wave = WaveTest()
+        try:
+            wave.load(app)
+            await asyncio.wait_for(wave.start(), timeout)
+            if route not in wave.apps:
+                return None, f'no app at {route}'
+            tab = wave.tab(route)
+            await asyncio.wait_for(tab.settle(), timeout)
+            if wave.apps[route].errors:
+                return None, 'its handler raised at build time'
+            return protocol.page_doc(tab.page.dump()), 'the first page of a new visitor, computed at build time'
+        finally:
+            await wave.aclose()
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # a loop of its own, whatever the caller runs
+            return pool.submit(asyncio.run, run()).result(timeout + 10)
+    except Exception as e:  # noqa: BLE001 - a site without a first page still works
+        return None, f'{type(e).__name__}: {e}'[:200]
+
+
 def build(target: str, output: str | Path, *, route: str | None = None, requirements: tuple[str, ...] = (),
-          pyodide_source: str | None = None, cdn: bool = False, title: str | None = None) -> Report:
+          pyodide_source: str | None = None, cdn: bool = False, title: str | None = None,
+          first_page: bool = True) -> Report:
     """Build the site of the app ``target`` (a Wave app file, a module name, or a notebook) into ``output``."""
     site = Path(output)
     with tempfile.TemporaryDirectory(prefix='wave_jupyter_lite_') as tmp:
@@ -109,15 +143,19 @@ def build(target: str, output: str | Path, *, route: str | None = None, requirem
         imported = set().union(*(packages.imports_in(text.decode('utf-8'), name) for name, text in own.items()))
         wanted = packages.distributions_for(imported, local)
         dists = packages.closure([*packages.BASE, *wanted, *requirements], python)
-        packed = packages.pack(dists, extra={f'app/{k}': v for k, v in own.items()})
+        packed = packages.pack(dists)
+        app_zip = packages.zip_files({f'app/{k}': v for k, v in own.items()})
+        first, why = prerender(source, route) if first_page else (None, 'off (--no-prerender)')
     if site.exists():
         shutil.rmtree(site)
     (site / 'files').mkdir(parents=True)
-    report = Report(site, route, packed.distributions, dropped=packed.dropped)
+    report = Report(site, route, packed.distributions, dropped=packed.dropped, prerender=why)
 
     zip_name = f'files/python-{_digest(packed.data)}.zip'
     (site / zip_name).write_bytes(packed.data)
-    report.sizes['packages'] = len(packed.data)
+    app_name = f'files/app-{_digest(app_zip)}.zip'
+    (site / app_name).write_bytes(app_zip)
+    report.sizes['packages'] = len(packed.data) + len(app_zip)
 
     if core is not None:
         parts = [(core / name).read_bytes() for name in pyodide.CORE]
@@ -130,10 +168,8 @@ def build(target: str, output: str | Path, *, route: str | None = None, requirem
     else:
         index_url = pyodide.CDN
 
-    ui_folder = site / 'files' / 'ui'
-    digest = ui.write(ui_folder)
-    ui_folder.rename(site / 'files' / f'wave-ui-{digest}')
-    report.sizes['ui'] = sum(p.stat().st_size for p in (site / 'files' / f'wave-ui-{digest}').iterdir())
+    ui_name = ui.copy_tree(site / 'files')
+    report.sizes['ui'] = sum(p.stat().st_size for p in (site / 'files' / ui_name).rglob('*') if p.is_file())
 
     for out, built in SCRIPTS.items():
         script = STATIC / built
@@ -141,13 +177,20 @@ def build(target: str, output: str | Path, *, route: str | None = None, requirem
             raise FileNotFoundError(f'{script} is missing: wave_jupyter was installed without its web build (npm)')
         shutil.copyfile(script, site / out)
     title = title or f'{route} (Wave)'
-    (site / 'index.html').write_text(INDEX.replace('{title}', html.escape(title)), encoding='utf-8')
     manifest = {
-        'title': title, 'route': route, 'app': main, 'python': zip_name,
-        'ui': f'files/wave-ui-{digest}/ui.json', 'distributions': packed.distributions,
+        'title': title, 'route': route, 'app': main, 'python': zip_name, 'app_files': app_name,
+        'distributions': packed.distributions,
         'pyodide': {'version': pyodide.VERSION, 'index': index_url, 'packages': []},
+        # What the first visit imports before it keeps a snapshot of the interpreter (see worker.js).
+        'preload': sorted(imported - local),
+        # What a new visitor sees while Python loads (see worker.js), or null.
+        'prerender': first,
     }
+    manifest['build'] = _digest(json.dumps(manifest, sort_keys=True).encode(), packed.data, app_zip)
     (site / 'lite.json').write_text(json.dumps(manifest, indent=1), encoding='utf-8')
+    inline = json.dumps(manifest).replace('</', '<\\/')  # in the page too: no request before the worker starts
+    body = BODY + f'\n  <script type="application/json" id="wave-lite-manifest">{inline}</script>'
+    (site / 'index.html').write_text(ui.lite_index(f'files/{ui_name}/', HEAD, body, title), encoding='utf-8')
     report.sizes['page'] = sum((site / n).stat().st_size for n in (*SCRIPTS, 'index.html', 'lite.json'))
     return report
 
@@ -159,31 +202,22 @@ def _digest(*parts: bytes) -> str:
     return h.hexdigest()[:16]
 
 
-INDEX = '''<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-  html, body { margin: 0; height: 100%; font-family: system-ui, sans-serif; }
-  #wave-lite-app { position: fixed; inset: 0; }
-  #wave-lite-app iframe { height: 100% !important; }
-  #wave-lite-progress { position: fixed; left: 0; right: 0; top: 0; z-index: 10; padding: 6px 12px;
-    background: rgba(255, 255, 255, .92); border-bottom: 1px solid #ddd; font-size: 13px; color: #333; }
-  #wave-lite-progress[data-step=error] { color: #a00; background: #fff4f4; }
-  #wave-lite-track { height: 4px; background: #eee; margin-top: 4px; border-radius: 2px; overflow: hidden; }
-  #wave-lite-bar { height: 100%; width: 2%; background: #1f77b4; transition: width .2s; }
-</style>
-</head>
-<body>
-<div id="wave-lite-app"></div>
-<div id="wave-lite-progress" role="progressbar" aria-live="polite">
-  <span id="wave-lite-step">Python: starting</span>
-  <div id="wave-lite-track"><div id="wave-lite-bar"></div></div>
-</div>
-<noscript>This Wave app runs in your browser: it needs JavaScript.</noscript>
-<script type="module" src="./lite.js"></script>
-</body>
-</html>
-'''
+#: First in the page's head: the bar's looks, and the page's script (before the UI's own module).
+HEAD = '''  <style>
+    #wave-lite-progress { position: fixed; left: 0; right: 0; top: 0; z-index: 1000; padding: 6px 12px;
+      background: rgba(255, 255, 255, .94); border-bottom: 1px solid #ddd; font: 13px system-ui, sans-serif;
+      color: #333; }
+    #wave-lite-progress[data-step=error] { color: #a00; background: #fff4f4; }
+    #wave-lite-track { height: 4px; background: #eee; margin-top: 4px; border-radius: 2px; overflow: hidden; }
+    #wave-lite-bar { height: 100%; width: 2%; background: #1f77b4; transition: width .2s; }
+    #wave-lite-shield { position: fixed; inset: 0; z-index: 999; cursor: progress; }
+  </style>
+  <script type="module" src="./lite.js"></script>'''
+#: First in the page's body: the progress bar (Python, packages, app) until the app answers, and a shield over the
+#: page meanwhile (what is shown is the build's first page: input typed into it would be lost when the app's own
+#: page replaces it).
+BODY = '''  <div id="wave-lite-shield" title="Starting Python…"></div>
+  <div id="wave-lite-progress" role="progressbar" aria-live="polite">
+    <span id="wave-lite-step">Python: starting</span>
+    <div id="wave-lite-track"><div id="wave-lite-bar"></div></div>
+  </div>'''

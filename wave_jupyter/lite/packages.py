@@ -83,7 +83,7 @@ def distributions_for(modules: Iterable[str], local: set[str]) -> set[str]:
     for module in modules:
         if module in sys.stdlib_module_names or module in local or module == '__future__':
             continue
-        dists = providers.get(module)
+        dists = providers.get(module) or (['wave-jupyter'] if module == 'wave_jupyter' else None)  # maybe editable
         if not dists:
             missing.append(module)
             continue
@@ -122,10 +122,8 @@ def closure(names: Iterable[str], python: str = '3.14.2') -> list[metadata.Distr
 _NATIVE = re.compile(r'\.(so|pyd|dylib|dll)$')
 
 
-def pack(dists: Iterable[metadata.Distribution], extra: dict[str, bytes] | None = None,
-         prefix: str = 'site-packages/') -> Packed:
-    """One zip: the distributions' files under ``prefix`` (laid out as ``site-packages``), and ``extra`` (zip path ->
-    bytes) as given."""
+def pack(dists: Iterable[metadata.Distribution], prefix: str = 'site-packages/') -> Packed:
+    """One zip of the distributions' files under ``prefix``, laid out as ``site-packages``."""
     out = io.BytesIO()
     packed = Packed(b'')
     with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED, compresslevel=6) as z:
@@ -150,10 +148,17 @@ def pack(dists: Iterable[metadata.Distribution], extra: dict[str, bytes] | None 
                 path = Path(str(dist.locate_file(file)))
                 if path.is_file():
                     z.write(path, prefix + rel)
-        for rel, data in (extra or {}).items():
-            z.writestr(rel, data)
     packed.data = out.getvalue()
     return packed
+
+
+def zip_files(files: dict[str, bytes]) -> bytes:
+    """A zip of ``files`` (zip path -> bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
+        for name, data in sorted(files.items()):
+            z.writestr(name, data)
+    return out.getvalue()
 
 
 def _own_files() -> Iterable[tuple[Path, str]]:

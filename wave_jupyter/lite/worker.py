@@ -52,3 +52,14 @@ def _bytes(buffer: Any) -> bytes:
 
 def start(app_file: str, route: str | None, post: Post) -> WorkerHost:
     return WorkerHost(app_file, route or None, post)
+
+
+def preload(modules: Any = ()) -> None:
+    """Import what the app imports, before the interpreter's snapshot is made (a later visit restores them
+    imported); a module that fails here is the app's to report when it runs."""
+    import importlib
+    for name in list(modules or []):
+        try:
+            importlib.import_module(str(name))
+        except Exception:  # noqa: BLE001 - the app reports it at its own import
+            pass

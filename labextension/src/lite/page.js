@@ -1,12 +1,28 @@
-// A lite site's page: the Wave app with no server. Python (Pyodide) runs in a Web Worker (worker.js), so the UI never
-// waits on it; the unchanged Wave UI runs in a sandboxed frame exactly as on a notebook view's comm rung (relay.js),
-// and its channel ends here: the UI's own files come from the site (ui.json and one file holding them all, cached
-// in IndexedDB by h2o-wave version), everything else (the socket, _f/ uploads and downloads) goes to the worker.
+// A lite site's page: the unchanged Wave UI is this page (the site's index.html is Wave's own, its files under
+// files/), and Python (Pyodide) runs in a Web Worker (worker.js), so the UI never waits on it. The UI's network is
+// the bridge (web/bridge.js), whose port leads straight to the worker: no server anywhere.
 //
-// A bar shows the boot's steps (Python, packages, app) until the app answers. What the build put where is in
-// lite.json (wave_jupyter/lite/build.py).
+// This script runs before the UI's (it comes first in the page): the bridge must be in place when the UI connects.
+// A bar shows the boot's steps (Python, packages, app) until the app answers. lite.json says what is where
+// (wave_jupyter/lite/build.py).
 
-import { Relay } from '../web/relay.js';
+import { installBridge } from '../web/bridge.js';
+
+/** What a benchmark or a curious visitor reads: the boot's timings (ms since the page started) and the frames the
+ * UI got from the app. */
+window.waveLite = { timings: {}, frames: 0 };
+const bridge = installBridge({ frame: false, onReceive: (m) => m.t === 'frame' && window.waveLite.frames++ });
+// The UI takes every URL from its base, which must be a prefix of the page's path: the site's folder, wherever it is.
+document.body.dataset.baseUrl = location.pathname.replace(/[^/]*$/, '');
+// The UI unregisters every service worker as it starts; this page's is the site's cache, so the UI does not see it.
+const serviceWorker = navigator.serviceWorker;
+try {
+  delete Navigator.prototype.serviceWorker;
+} catch (e) {
+  /* then the UI unregisters it and the next visit registers it again */
+}
+
+const pageMark = (name) => (window.waveLite.timings[name] = Math.round(performance.now()));
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,8 +35,7 @@ function progress(step, fraction, detail) {
 }
 
 function done() {
-  const bar = $('wave-lite-progress');
-  if (bar) bar.hidden = true;
+  for (const id of ['wave-lite-progress', 'wave-lite-shield']) if ($(id)) $(id).hidden = true;
   document.body.dataset.lite = 'live';
 }
 
@@ -31,79 +46,67 @@ function failed(text) {
   document.body.dataset.lite = 'error';
 }
 
-/** The service worker keeps the site's files (Pyodide, the packages, the UI) for the next visit and for offline. */
-async function cacheWithServiceWorker() {
-  if (!('serviceWorker' in navigator) || !window.isSecureContext) return;
-  try {
-    await navigator.serviceWorker.register('./sw.js');
-    if (navigator.serviceWorker.controller) return;
-    // A first visit: the worker's downloads go through the service worker once it controls this page.
-    await Promise.race([
-      new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true })),
-      new Promise((resolve) => setTimeout(resolve, 1000)),
-    ]);
-  } catch (e) {
-    console.warn('wave_jupyter lite: no service worker; the browser cache only', e);
-  }
-}
-
-/** The relay's channel: the UI is the site's (answered here, at once: the UI starts while Python loads), the rest
- * goes to and comes from the worker. */
-function channel(manifest, worker) {
-  const listeners = new Set();
-  const deliver = (message, buffers) => listeners.forEach((h) => h(message, buffers));
-  worker.addEventListener('message', (event) => {
-    const m = event.data || {};
-    if (m.t === 'msg') deliver(JSON.parse(m.text), m.buffers || []);
+/** `then()` once the UI shows a card (the site's first page, or the app's). */
+function whenPainted(then) {
+  const root = document.getElementById('wave-root');
+  const seen = () => root && root.querySelector('.wave-animate-card, [data-test]');
+  if (seen()) return then();
+  const watch = new MutationObserver(() => {
+    if (seen()) {
+      watch.disconnect();
+      then();
+    }
   });
-  return {
-    send(message, buffers) {
-      if (message.t === 'boot') {
-        deliver({ t: 'ui', site: manifest.ui }, []);
-      } else {
-        const moved = (buffers || []).map((b) => (b instanceof ArrayBuffer ? b : new Uint8Array(b).slice().buffer));
-        worker.postMessage({ t: 'msg', text: JSON.stringify(message), buffers: moved }, moved);
-      }
-    },
-    listen(handler) {
-      listeners.add(handler);
-      return () => listeners.delete(handler);
-    },
-  };
+  watch.observe(document.body, { childList: true, subtree: true });
 }
 
-/** What a benchmark or a curious visitor reads: the boot's timings, in ms since the page started. */
-window.waveLite = { timings: {} };
-const pageMark = (name) => (window.waveLite.timings[name] = Math.round(performance.now()));
+/** The service worker keeps the site's files (Pyodide, the packages, the UI) for the next visit and for offline. */
+function cacheWithServiceWorker() {
+  if (!serviceWorker || !window.isSecureContext) return;
+  serviceWorker.register('./sw.js').catch((e) => console.warn('wave_jupyter lite: no service worker', e));
+}
+
+/** What this visit loaded (the page's files and the worker's), for the service worker to keep. */
+function keep(workerUrls) {
+  if (!serviceWorker || !window.isSecureContext) return;
+  const urls = [...performance.getEntriesByType('resource').map((e) => e.name), ...(workerUrls || [])];
+  serviceWorker.ready.then((registration) => registration.active && registration.active.postMessage({ t: 'keep', urls }));
+}
 
 async function main() {
   const base = new URL('.', location.href);
-  const manifest = await (await fetch(new URL('lite.json', base), { cache: 'no-cache' })).json();
-  document.title = manifest.title || document.title;
+  const inline = document.getElementById('wave-lite-manifest');
+  const manifest = inline
+    ? JSON.parse(inline.textContent)
+    : await (await fetch(new URL('lite.json', base), { cache: 'no-cache' })).json();
+  pageMark('manifest');
   progress('Python', 0.02, 'starting');
-  await cacheWithServiceWorker();
-  pageMark('service worker');
+  cacheWithServiceWorker();
   const worker = new Worker(new URL('worker.js', base), { type: 'module' });
+  const relay = new MessageChannel();
+  let loaded = [];
   worker.addEventListener('message', (event) => {
     const m = event.data || {};
-    if (m.t === 'progress') progress(m.step, m.fraction, m.detail);
     if (m.timings) window.waveLite.worker = m.timings;
-    if (m.t === 'ready') {
+    if (m.t === 'progress') progress(m.step, m.fraction, m.detail);
+    else if (m.t === 'ready') {
       pageMark('python ready');
-      progress('app', 1, 'ready');
-      document.body.dataset.python = 'ready';
-    } else if (m.t === 'error') failed(m.text);
+      progress('app', 0.95, 'starting');
+      loaded = m.loaded;
+    } else if (m.t === 'answered') {
+      pageMark('answered');
+      done();
+      keep(loaded);
+      setTimeout(() => keep(loaded), 3000); // and what the UI loaded since (its fonts, its lazy parts)
+    } else if (m.t === 'reload') location.reload();
+    else if (m.t === 'error') failed(m.text);
   });
   worker.addEventListener('error', (e) => failed(`Python could not start: ${e.message || 'the worker failed'}`));
-  worker.postMessage({ t: 'start', manifest, base: base.href });
-  const app = $('wave-lite-app');
-  new Relay(channel(manifest, worker), app, manifest.route, (state) => {
-    app.dataset.state = state;
-    pageMark(`ui ${state}`);
-    if (state === 'live' && document.body.dataset.python === 'ready') done();
-  }, base.href);
-  worker.addEventListener('message', (event) => {
-    if ((event.data || {}).t === 'ready' && app.dataset.state === 'live') done();
+  worker.postMessage({ t: 'start', manifest, base: base.href }, [relay.port2]);
+  bridge.attach(relay.port1);
+  whenPainted(() => {
+    pageMark('first paint');
+    worker.postMessage({ t: 'painted' });
   });
 }
 
