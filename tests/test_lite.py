@@ -17,6 +17,8 @@ import pytest
 from conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Building a site and booting Python cold take a while on a 2-core machine.
+pytestmark = pytest.mark.timeout(600)
 SITES = {
     'todo': ROOT / 'examples' / 'todo_app.py',
     'greet': ROOT / 'examples' / 'greet.py',

@@ -6,7 +6,8 @@ widget, only messages (a JSON-able dict plus binary buffers) in :meth:`CommLink.
 out. What it speaks, from the browser's side:
 
 * ``{"t": "boot"}`` -> ``{"t": "ui", "version", "index", "names"}``: the UI's ``index.html`` and the names of its
-  files (``wave-static/``), keyed by the ``h2o-wave`` version so the browser can cache them.
+  files (``wave-static/``), keyed by the ``h2o-wave`` version so the browser can cache them; or, from a kernel with
+  no UI files (JupyterLite), ``{"t": "ui", "site": SITE_UI}``: the page's site has them.
 * ``{"t": "assets", "names": [...]}`` -> ``{"t": "assets", "names": [...]}`` with one buffer per file (in batches).
 * ``{"t": "open", "sid", "client"}``, ``{"t": "frame", "sid", "data"}``, ``{"t": "close", "sid"}``: a WebSocket of the
   UI, as a :class:`~.connection.Connection` of the broker (same client ids, reconnects, ``client_disconnect``).
@@ -30,7 +31,7 @@ from importlib import metadata
 from typing import Any
 
 from . import protocol, urls
-from .assets import www_dir
+from .assets import AssetsNotFound, www_dir
 from .runtime import Runtime
 from .uploads import UploadError
 
@@ -44,6 +45,9 @@ BATCH_BYTES = 4 << 20
 #: browsers run the timers of a hidden tab about once a minute).
 HEARTBEAT = 20.0
 SILENCE = 150.0
+#: Where a static site (JupyterLite, :mod:`.lite.jupyterlite`) keeps the UI's files for kernels that have none,
+#: relative to its base URL.
+SITE_UI = 'static/wave-jupyter/ui.json'
 #: Sockets one view may have open at once: its UI has one, and one more while it reconnects; past this the oldest
 #: is closed (a page that opens sockets in a loop cannot pile up broker clients).
 MAX_SOCKETS = 8
@@ -122,7 +126,11 @@ class CommLink:
             log.exception('wave_jupyter: failed to handle a view message')
 
     def _on_boot(self, message: dict, buffers: list[bytes]) -> None:
-        static = www_dir() / 'wave-static'
+        try:
+            static = www_dir() / 'wave-static'
+        except AssetsNotFound:  # a kernel with no UI files (JupyterLite): the site serves them
+            self.send({'t': 'ui', 'site': SITE_UI}, [])
+            return
         names = sorted(p.name for p in static.iterdir() if p.is_file())
         index = (www_dir() / 'index.html').read_text(encoding='utf-8')
         self.send({'t': 'ui', 'version': ui_version(), 'index': index, 'names': names}, [])

@@ -13,6 +13,7 @@ import contextlib
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import weakref
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import IO
 try:
     import fcntl
 except ImportError:  # Windows: no flock; dead processes' folders are left to the system's cleaning
+    fcntl = None  # type: ignore[assignment]
+if sys.platform == 'emscripten' or not hasattr(fcntl, 'flock'):  # Pyodide: one process, and a stand-in fcntl
     fcntl = None  # type: ignore[assignment]
 
 PREFIX = 'wave_jupyter_'

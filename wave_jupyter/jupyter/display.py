@@ -56,21 +56,24 @@ def mark_stopped(app: App) -> None:
         v.status = 'stopped'
 
 
-async def wait_for_views(app: App, timeout: float = 5.0) -> int:
-    """Wait until every view of ``app`` has its Wave client connected and answered, or ``timeout`` seconds.
+async def wait_for_views(app: App, timeout: float = 5.0, connect_timeout: float = 30.0) -> int:
+    """Wait until every view of ``app`` has its Wave client connected and answered.
 
     Under "Run All" the cells run while the browser is still drawing the views above them: a cell that changes what
-    the open views show (``for client in app.tabs: ...``) would miss a view that connects a moment later. Where no
-    front end draws views (nbclient, nbconvert) this returns after ``timeout``. Returns how many views are connected.
+    the open views show (``for client in app.tabs: ...``) would miss a view that connects a moment later. Views get
+    ``timeout`` seconds to be drawn; where no front end draws them (nbclient, nbconvert) this returns then. Views that
+    are drawn get ``connect_timeout`` seconds to connect (a view that loads the UI first, as in JupyterLite, takes a
+    while). Returns how many views are connected.
     """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    start = loop.time()
     while True:
         views = views_of(app)
         browsers = [c for c in app.tabs if c.conn is not None and not _is_virtual(c)]
-        if views and all(v.rendered for v in views) and len(browsers) >= len(views):
+        drawn = bool(views) and all(v.rendered for v in views)
+        if drawn and len(browsers) >= len(views):
             break
-        if loop.time() >= deadline:
+        if loop.time() - start >= (connect_timeout if drawn else timeout):
             return len(browsers)
         await asyncio.sleep(0.05)
     while app.tasks:  # their first queries answered

@@ -14,6 +14,7 @@ h2o_wave's command-line dependencies (``click``, ``inquirer``, ``uvicorn``) are 
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
 import os
 import re
@@ -33,18 +34,20 @@ def pyodide_markers(python: str) -> dict[str, str]:
     return {'sys_platform': 'emscripten', 'platform_system': 'Emscripten', 'os_name': 'posix',
             'platform_machine': 'wasm32', 'implementation_name': 'cpython', 'platform_python_implementation': 'CPython',
             'python_version': '.'.join(python.split('.')[:2]), 'python_full_version': python, 'extra': ''}
-#: Never imported by a Wave app (h2o_wave's CLI and its ASGI server).
-NEVER = {'click', 'inquirer', 'uvicorn', 'readchar', 'blessed', 'editor', 'runs', 'xmod', 'wcwidth', 'six',
-         'jinxed', 'ansicon'}
-#: Compiled modules whose package works without them (a pure fallback exists).
-OPTIONAL_NATIVE = {'tornado/speedups'}
+#: Never imported by a Wave app: h2o_wave's command line and its ASGI server (their own requirements follow them out).
+NEVER = {'click', 'inquirer', 'uvicorn'}
+#: Compiled modules whose package works without them (its pure fallback is imported when they are missing).
+OPTIONAL_NATIVE = {'tornado/speedups', 'wcwidth/_wcwidth_c', 'markupsafe/_speedups', 'yaml/_yaml',
+                   'charset_normalizer/md', 'simplejson/_speedups', 'msgpack/_cmsgpack'}
 #: What every lite site runs: the runtime and the SDK, with what ``import h2o_wave`` needs.
 BASE = ('wave-jupyter', 'h2o-wave')
 #: What the runtime needs in a browser, instead of this package's own ``Requires-Dist`` (which is for a notebook
 #: server: tornado, ipykernel, the Jupyter layer).
 OURS_IN_A_BROWSER = ('h2o-wave', 'python-multipart')
-#: Files of ours the worker has no use for (the lab extension, the notebook view's bundle).
-SKIP_OURS = ('wave_jupyter/labextension/', 'wave_jupyter/jupyter/static/', 'wave_jupyter/lite/static/')
+#: Files of ours a browser has no use for: the lab extension, the lite sites' own scripts; and, in a lite site's
+#: worker (no notebook there), the notebook view's bundle.
+SKIP_OURS = ('wave_jupyter/labextension/', 'wave_jupyter/lite/static/')
+SKIP_IN_A_SITE = (*SKIP_OURS, 'wave_jupyter/jupyter/')
 
 
 class PackError(ValueError):
@@ -122,32 +125,42 @@ def closure(names: Iterable[str], python: str = '3.14.2') -> list[metadata.Distr
 _NATIVE = re.compile(r'\.(so|pyd|dylib|dll)$')
 
 
+def installed_files(dist: metadata.Distribution, dropped: list[str] | None = None, metadata_too: bool = True,
+                    skip: tuple[str, ...] = SKIP_OURS) -> Iterable[tuple[Path, str]]:
+    """The files a distribution installed into site-packages, as ``(path, relative name)``: compiled accelerators
+    left out (and named in ``dropped``); a compiled module with no Python fallback is a :class:`PackError`."""
+    name = dist.metadata['Name']
+    if canonicalize_name(name) == 'wave-jupyter':  # maybe an editable install: its files are the source tree
+        yield from _own_files(skip)
+        return
+    for file in dist.files or []:
+        rel = str(file).replace(os.sep, '/')
+        if rel.startswith('..') or '/__pycache__/' in f'/{rel}' or rel.endswith('.pyc'):
+            continue
+        if not metadata_too and '.dist-info/' in rel:
+            continue
+        if _NATIVE.search(rel):
+            module = rel.split('.')[0]
+            if module in OPTIONAL_NATIVE or _has_source(dist, module) or module.endswith('__mypyc'):
+                if dropped is not None:
+                    dropped.append(rel)
+                continue
+            raise PackError(f'{name} {dist.version} is compiled ({rel}): a browser cannot load it. Only pure Python '
+                            'packages can go into a lite site')
+        path = Path(str(dist.locate_file(file)))
+        if path.is_file():
+            yield path, rel
+
+
 def pack(dists: Iterable[metadata.Distribution], prefix: str = 'site-packages/') -> Packed:
     """One zip of the distributions' files under ``prefix``, laid out as ``site-packages``."""
     out = io.BytesIO()
     packed = Packed(b'')
     with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED, compresslevel=6) as z:
         for dist in dists:
-            name = dist.metadata['Name']
-            packed.distributions[name] = dist.version
-            if canonicalize_name(name) == 'wave-jupyter':  # maybe an editable install: its files are the source tree
-                for path, rel in _own_files():
-                    z.write(path, prefix + rel)
-                continue
-            for file in dist.files or []:
-                rel = str(file).replace(os.sep, '/')
-                if rel.startswith('..') or '/__pycache__/' in f'/{rel}' or rel.endswith('.pyc'):
-                    continue
-                if _NATIVE.search(rel):
-                    module = rel.split('.')[0]
-                    if module in OPTIONAL_NATIVE or _has_source(dist, module):
-                        packed.dropped.append(rel)
-                        continue
-                    raise PackError(f'{name} {dist.version} is compiled ({rel}): a browser cannot load it. Only pure '
-                                    'Python packages can go into a lite site')
-                path = Path(str(dist.locate_file(file)))
-                if path.is_file():
-                    z.write(path, prefix + rel)
+            packed.distributions[dist.metadata['Name']] = dist.version
+            for path, rel in installed_files(dist, packed.dropped, skip=SKIP_IN_A_SITE):
+                z.write(path, prefix + rel)
     packed.data = out.getvalue()
     return packed
 
@@ -161,15 +174,55 @@ def zip_files(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def _own_files() -> Iterable[tuple[Path, str]]:
-    """This package's Python files (and its small static scripts), wherever it is installed."""
+def _own_files(skip: tuple[str, ...]) -> Iterable[tuple[Path, str]]:
+    """This package's files (but ``skip``), wherever it is installed."""
     root = Path(__file__).resolve().parents[1]
     for path in sorted(root.rglob('*')):
         rel = 'wave_jupyter/' + path.relative_to(root).as_posix()
-        if path.is_file() and '__pycache__' not in rel and not rel.startswith(SKIP_OURS) and not rel.endswith('.pyc'):
+        if path.is_file() and '__pycache__' not in rel and not rel.startswith(skip) and not rel.endswith('.pyc'):
             yield path, rel
 
 
 def _has_source(dist: metadata.Distribution, module: str) -> bool:
     """A compiled module with its Python source installed beside it (mypyc builds ship both)."""
     return any(str(f).replace(os.sep, '/') in (f'{module}.py', f'{module}/__init__.py') for f in dist.files or [])
+
+
+@dataclass
+class Wheel:
+    filename: str
+    data: bytes
+    name: str
+    version: str
+    #: Top-level modules (what Pyodide's ``loadPackagesFromImports`` matches a cell's imports against).
+    imports: list[str]
+    #: Canonical names of what it requires in Pyodide (markers evaluated; extras left out).
+    requires: list[str]
+
+
+def wheel(dist: metadata.Distribution, python: str = '3.14.2') -> Wheel:
+    """A ``py3-none-any`` wheel of an installed distribution, from the files it installed (compiled accelerators
+    dropped, as :func:`pack` does), for micropip or Pyodide's ``loadPackage`` to install in a browser."""
+    name = dist.metadata['Name']
+    version = dist.version
+    stem = f'{re.sub(r"[-_.]+", "_", name)}-{version}'
+    info = f'{stem}.dist-info'
+    files = {rel: path.read_bytes() for path, rel in installed_files(dist, metadata_too=False)}
+    files[f'{info}/METADATA'] = (dist.read_text('METADATA') or f'Metadata-Version: 2.1\nName: {name}\nVersion: '
+                                 f'{version}\n').encode()
+    files[f'{info}/WHEEL'] = (b'Wheel-Version: 1.0\nGenerator: wave_jupyter\nRoot-Is-Purelib: true\n'
+                              b'Tag: py3-none-any\n')
+    top = dist.read_text('top_level.txt')
+    imports = sorted(t for t in (top.split() if top else {r.split('/')[0].removesuffix('.py') for r in files
+                                                           if r.endswith('.py')}) if not t.endswith('.dist-info'))
+    record = [f'{rel},sha256={_b64(hashlib.sha256(data).digest())},{len(data)}' for rel, data in sorted(files.items())]
+    files[f'{info}/RECORD'] = ('\n'.join([*record, f'{info}/RECORD,,']) + '\n').encode()
+    markers = pyodide_markers(python)
+    requires = sorted({canonicalize_name(r.name) for r in map(Requirement, dist.requires or [])
+                       if r.marker is None or r.marker.evaluate(markers)})
+    return Wheel(f'{stem}-py3-none-any.whl', zip_files(files), canonicalize_name(name), version, imports, requires)
+
+
+def _b64(digest: bytes) -> str:
+    import base64
+    return base64.urlsafe_b64encode(digest).rstrip(b'=').decode()

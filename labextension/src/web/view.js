@@ -67,7 +67,9 @@ function render({ model, el }) {
       body.append(frame);
       current = { destroy: () => frame.remove() };
     } else {
-      current = new Relay(commChannel(model), body, model.get('route'), bar.state);
+      // A kernel with no UI files (JupyterLite) points at the site's: relative to the Jupyter base URL.
+      const siteBase = new URL(jupyterBase(document) || './', document.baseURI).href;
+      current = new Relay(commChannel(model), body, model.get('route'), bar.state, siteBase);
     }
     bar.rung(rungOf(url));
   };
