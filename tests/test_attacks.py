@@ -277,7 +277,7 @@ def test_a_large_upload_streams_to_disk_and_the_loop_keeps_serving(server_proces
     t.join(120)
     assert reply and b'200 OK' in reply[0] and b'big.bin' in reply[0]
     stored = json.loads(reply[0].split(b'\r\n\r\n', 1)[1])['files'][0]
-    assert os.path.getsize(os.path.join(srv.runtime.uploads, stored.split('/_f/', 1)[1])) == size
+    assert os.path.getsize(os.path.join(srv.uploads, stored.split('/_f/', 1)[1])) == size
     assert srv.rss() - before < 64 << 20, (before, srv.rss())  # was ~1 GB when the body was held in memory
     assert worst < 2, worst
 
@@ -548,7 +548,7 @@ def test_temporary_folders_are_removed_and_the_index_cache_is_bounded(tmp_path):
     st.stop()
     assert not folder.exists()
     out = subprocess.run([sys.executable, '-c', 'from wave_jupyter import Server; s = Server(0); '
-                          'print(s.uploads.root.parent)'], capture_output=True, text=True, check=True).stdout
+                          'print(s.runtime.uploads.root.parent)'], capture_output=True, text=True, check=True).stdout
     assert out.strip() and not os.path.exists(out.strip())  # a process that ends without closing cleans up too
 
 

@@ -216,3 +216,21 @@ def test_the_error_card_what_cannot_work_in_a_browser_and_files_the_app_publishe
     with page.expect_download() as download:
         page.click('text=get it')
     assert Path(download.value.path()).read_text() == 'made in emscripten'
+
+
+def test_a_cdn_site_carries_no_pyodide_and_names_the_cdn(tmp_path):
+    done = subprocess.run([sys.executable, '-m', 'wave_jupyter', 'lite', 'build', str(SITES['greet']), '-o',
+                           str(tmp_path / 'site'), '--pyodide-cdn'], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    manifest = json.loads((tmp_path / 'site' / 'lite.json').read_text())
+    assert manifest['pyodide']['index'] == 'https://cdn.jsdelivr.net/pyodide/v314.0.6/full/'
+    assert not list((tmp_path / 'site' / 'files').glob('pyodide-*'))
+
+
+def test_a_compiled_package_is_refused_with_a_clear_error(tmp_path):
+    app = tmp_path / 'needs_c.py'
+    app.write_text('import psutil\nfrom h2o_wave import Q, app, main\n\n@app("/x")\nasync def serve(q: Q):\n    pass\n')
+    done = subprocess.run([sys.executable, '-m', 'wave_jupyter', 'lite', 'build', str(app), '-o',
+                           str(tmp_path / 'site')], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert 'psutil' in done.stderr and 'is compiled' in done.stderr and 'pure Python' in done.stderr

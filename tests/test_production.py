@@ -244,7 +244,7 @@ from h2o_wave import Q, app, main, ui  # noqa: F401
 
 
 async def progress(q: Q, step: int) -> None:
-    q.page['job'].bar.value = step / 100
+    q.page['job'].bar.value = step / 300
     q.page['job'].bar.caption = f'step {step}'
     await q.page.save()
 
@@ -256,7 +256,7 @@ async def finished(q: Q, caption: str) -> None:
 
 def work(q: Q, loop: asyncio.AbstractEventLoop) -> None:
     pending = None
-    for step in range(1, 101):  # 10 s: time to press Cancel on a loaded machine
+    for step in range(1, 301):  # 30 s: time to press Cancel on a loaded machine
         if q.client.stop.is_set():
             asyncio.ensure_future(finished(q, f'cancelled at step {step}'), loop=loop)
             return
@@ -296,9 +296,9 @@ def test_background_work_reports_progress_and_can_be_cancelled_on_both_servers(b
                     page.goto(url)
                     page.locator('text=idle').wait_for()
                     page.locator('[data-test=start]').click()
-                    page.locator('text=/step [2-9]/').wait_for(timeout=5000)  # progress from the worker thread
+                    page.locator('text=/step [2-9]/').wait_for(timeout=10_000)  # progress from the worker thread
                     page.locator('[data-test=cancel]').click()
-                    page.locator('text=/cancelled at step \\d+/').wait_for(timeout=5000)
+                    page.locator('text=/cancelled at step \\d+/').wait_for(timeout=20_000)
                     assert page.locator('text=ran to the end').count() == 0, name
                 finally:
                     page.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import subprocess
 import sys
 import textwrap
@@ -305,8 +306,9 @@ def test_cli_help_describes_every_command_with_examples():
         return done.stdout
 
     top = help_of()
-    assert 'run         serve a Wave app or script' in top and 'export      write a notebook' in top
+    assert re.search(r'run +serve a Wave app or script', top) and re.search(r'export +write a notebook', top)
+    assert re.search(r'lite +a Wave app as a static site', top)
     assert 'examples:' in top and '``' not in top  # no raw reST
-    for command in ('run', 'export'):
+    for command in ('run', 'export', 'lite'):
         text = help_of(command)
         assert 'examples:' in text and f'python -m wave_jupyter {command}' in text and '``' not in text
