@@ -17,12 +17,12 @@ from websockets.sync.client import connect
 def measure(stack, n: int, warmup: int = 50) -> list[float]:
     with connect(stack.ws_url, origin=stack.origin, additional_headers=stack.ws_headers, close_timeout=0.1) as ws:
         ws.recv()  # client id
-        ws.send('+ /demo ')
+        ws.send(f'+ {stack.page_path} ')
         ws.recv()  # boot ops
         times = []
         for i in range(warmup + n):
             t0 = time.perf_counter()
-            ws.send('@ /demo {"go":true,"__wave_submission_name__":"go"}')
+            ws.send(f'@ {stack.page_path} {{"go":true,"__wave_submission_name__":"go"}}')
             while '"d"' not in ws.recv():
                 pass
             if i >= warmup:
