@@ -151,24 +151,30 @@ def test_an_app_file_runs_in_the_browser_typed_value_click_upload_and_reload(off
 
 
 def test_a_second_visit_starts_from_the_browsers_caches(offline, static):
+    start = len(static.log)
     first = open_site(offline, static, 'greet')
     python_ready(first)
     manifest = json.loads(first.evaluate("document.getElementById('wave-lite-manifest').textContent"))
     kept = f"caches.open('wave-jupyter-lite').then(c => c.match('{static.origin}/greet/{manifest['python']}'))"
     wait_for(lambda: first.evaluate(f'{kept}.then(Boolean)'), timeout=30, what='the service worker to keep the files')
-    every = ('''async () => { const cache = await caches.open('wave-jupyter-lite');
-        for (const e of performance.getEntriesByType('resource'))
-          if (e.name.includes('/greet/files/') && !(await cache.match(e.name))) return false;
+    every = ('''async paths => { const cache = await caches.open('wave-jupyter-lite');
+        for (const p of paths) if (!(await cache.match(location.origin + p))) return false;
         return true; }''')
-    wait_for(lambda: first.evaluate(every), timeout=30, what='the page\'s files (fonts come late) to be kept')
+
+    def served():
+        return sorted({p for p, _ in static.log[start:] if p.startswith('/greet/files/')})
+
+    wait_for(lambda: first.evaluate(every, served()), timeout=30, what='every file served (fonts come late) to be kept')
     first.close()
     before = len(static.log)
     again = open_site(offline, static, 'greet')
     again.locator('[data-test=who]').wait_for()
     timings = python_ready(again)
     assert timings['worker']['restored'] is True
-    served = [path for path, _ in static.log[before:]]
-    assert not [p for p in served if p.startswith('/greet/files/')], served  # Pyodide, packages, UI: all cached
+    seen = {path for path, _ in static.log[start:before]}
+    files = [path for path, _ in static.log[before:] if path.startswith('/greet/files/')]
+    assert not [p for p in files if p in seen], files  # Pyodide, packages, UI: all cached
+    assert not [p for p in files if not p.endswith('.woff2')], files  # only a font the first visit never drew
     again.fill('[data-test=who]', 'Ada')
     again.click('[data-test=go]')
     again.locator('text=Hello, Ada!').wait_for()
