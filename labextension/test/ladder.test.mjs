@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 
-import { httpRung, isLoopback, jupyterBase, rungOf } from '../src/web/ladder.js';
+import { httpRung, isLoopback, jupyterBase, reachable, rungOf } from '../src/web/ladder.js';
 
 const where = { direct: 'http://127.0.0.1:5/s/demo', proxy: 'proxy/127.0.0.1:5/s/demo' };
 const local = { protocol: 'http:', hostname: 'localhost' };
@@ -88,5 +88,34 @@ describe('isLoopback', () => {
   it('knows the loopback names', () => {
     for (const name of ['localhost', '127.0.0.1', '::1', '[::1]', 'LOCALHOST']) assert.ok(isLoopback(name), name);
     for (const name of ['example.org', '127.0.0.2', '']) assert.ok(!isLoopback(name), name);
+  });
+});
+
+describe('reachable', () => {
+  /** Runs `reachable` against a fetch that answers `response`, and returns [result, the fetch's options]. */
+  async function probeWith(response, mode) {
+    const original = globalThis.fetch;
+    let options;
+    globalThis.fetch = async (url, init) => {
+      options = init;
+      return response;
+    };
+    try {
+      return [await reachable('/user/x/proxy/127.0.0.1:5/s/favicon.ico', mode), options];
+    } finally {
+      globalThis.fetch = original;
+    }
+  }
+
+  it("asks the proxy with the page's cookies (as the frame will), loopback with none", async () => {
+    assert.equal((await probeWith({ ok: true, redirected: false }, 'same-origin'))[1].credentials, 'same-origin');
+    assert.equal((await probeWith({ ok: false, type: 'opaque' }, 'no-cors'))[1].credentials, 'omit');
+  });
+
+  it("does not take a proxy's login page (a redirect) for the app", async () => {
+    assert.equal((await probeWith({ ok: true, redirected: true }, 'same-origin'))[0], false);
+    assert.equal((await probeWith({ ok: false, redirected: false }, 'same-origin'))[0], false);
+    assert.equal((await probeWith({ ok: true, redirected: false }, 'same-origin'))[0], true);
+    assert.equal((await probeWith({ ok: false, type: 'opaque' }, 'no-cors'))[0], true);
   });
 });

@@ -26,13 +26,18 @@ export function jupyterBase(doc) {
   return typeof body === 'string' && body ? body : null;
 }
 
-/** Whether `url` answers within PROBE_MS ('no-cors': any answer; 'same-origin': a 2xx). */
+/**
+ * Whether `url` answers within PROBE_MS ('no-cors': any answer, sent with no cookies; 'same-origin': a 2xx that
+ * was not a redirect, sent with the page's cookies, as the frame will be: a proxy that sends us to its login page
+ * has not answered).
+ */
 export async function reachable(url, mode) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), PROBE_MS);
+  const credentials = mode === 'same-origin' ? 'same-origin' : 'omit';
   try {
-    const response = await fetch(url, { mode, cache: 'no-store', signal: controller.signal, credentials: 'omit' });
-    return mode === 'no-cors' || response.ok;
+    const response = await fetch(url, { mode, cache: 'no-store', signal: controller.signal, credentials });
+    return mode === 'no-cors' || (response.ok && !response.redirected);
   } catch (e) {
     return false;
   } finally {
