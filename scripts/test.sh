@@ -18,4 +18,6 @@ PY="$VENV/bin/python"
 test -f wave_jupyter/labextension/package.json || { echo "the JupyterLab extension was not built (npm?)" >&2; exit 1; }
 "$PY" -m ruff check .
 (cd labextension && npm ci --no-audit --no-fund --loglevel=error && npm test)
+# The VS Code test host (tests/test_frontends.py): VS Code's widget renderer from npm, bundled into tests/vscode_host/build.
+(cd tests/vscode_host && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 "$PY" -m pytest -q "$@"

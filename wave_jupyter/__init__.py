@@ -54,6 +54,13 @@ def _activate_in_kernel() -> None:
         load_ipython_extension(shell)
 
 
+def _shows_as(app: App) -> object:
+    """An app as marimo shows an object that has ``_display_``: its live view (marimo's anywidget element)."""
+    from .jupyter.marimo import shown
+    return shown(app)
+
+
+App.shows_as = staticmethod(_shows_as)
 _activate_in_kernel()
 
 __all__ = [

@@ -13,7 +13,7 @@ import logging
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from h2o_wave.ui import markdown_card
 
@@ -38,6 +38,10 @@ current_app: contextvars.ContextVar[App | None] = contextvars.ContextVar('wave_j
 
 
 class App(Inspection):
+    #: How an app shows itself where a front end asks an object to show itself (marimo's ``_display_``): the
+    #: notebook layer's live view, wired in by the package root (``wave_jupyter/__init__``), which is above this.
+    shows_as: ClassVar[Callable[[App], Any] | None] = None
+
     def __init__(self, runtime: Runtime, route: str, handler: Handler, mode: str | None = None,
                  on_startup: Callable | None = None, on_shutdown: Callable | None = None) -> None:
         if not route.startswith('/'):
@@ -59,6 +63,10 @@ class App(Inspection):
         #: How many times the handler was swapped (views and previews reload when it changes).
         self.generation = 0
         self._init_inspection()
+
+    def _display_(self) -> Any:
+        """marimo's display protocol: the live view (IPython uses its display formatter, see ``jupyter/session``)."""
+        return self.shows_as(self) if self.shows_as is not None else repr(self)
 
     @property
     def url(self) -> str | None:
@@ -100,6 +108,8 @@ class App(Inspection):
             await self._show_error(q, tb)
         if client.sent == sent:
             client.send(protocol.ACK)  # nothing came back: clear the UI's busy overlay
+        self.handled += 1
+        self.runtime.events.emit(events.QueryDone(self))
 
     def _blocked(self, seconds: float) -> None:
         message = (f'The {self.route} handler blocked the event loop for {seconds:.1f} s: every other client, app and '

@@ -68,6 +68,13 @@ class ClientLeft(Event):
 
 
 @dataclass(frozen=True)
+class QueryDone(Event):
+    """A handler ran to its end (or raised) for one query."""
+
+    app: Any
+
+
+@dataclass(frozen=True)
 class HandlerError(Event):
     app: Any
     traceback: str

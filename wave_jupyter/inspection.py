@@ -29,6 +29,8 @@ class Inspection:
         #: The most recent ``q`` the handler got (live: its ``args``, ``client``, ``page``).
         self.last_query: Query | None = None
         self.history = QueryHistory()
+        #: How many queries the handler has finished (the history keeps only the latest).
+        self.handled = 0
         #: Tracebacks of handler errors, newest last.
         self.errors: deque[str] = deque(maxlen=HISTORY)
         #: What the handlers printed.
