@@ -1,6 +1,8 @@
 """A Wave app file, written for h2o_wave only: a shared to-do list with attachments. Run it with `wave run todo_app`
 (the Wave server) or `python -m wave_jupyter run todo_app.py`; `test_todo_app.py` tests it without a browser."""
 
+import tempfile
+
 from h2o_wave import Q, app, main, on, run_on, ui  # noqa: F401  (main: what `wave run` serves)
 
 
@@ -31,9 +33,10 @@ async def done(q: Q):
 
 @on()
 async def attach(q: Q):
-    local = await q.site.download(q.args.attach[0], '.')
-    with open(local, encoding='utf-8') as f:
-        q.user.notes = [*(q.user.notes or []), f.read().strip()]
+    with tempfile.TemporaryDirectory() as folder:  # not the current directory: a run leaves nothing behind
+        local = await q.site.download(q.args.attach[0], folder)
+        with open(local, encoding='utf-8') as f:
+            q.user.notes = [*(q.user.notes or []), f.read().strip()]
 
 
 @app('/todo', mode='broadcast')
