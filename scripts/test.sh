@@ -17,7 +17,16 @@ EXTRAS=test VENV="$VENV" ./scripts/setup.sh --no-demo
 PY="$VENV/bin/python"
 test -f wave_jupyter/labextension/package.json || { echo "the JupyterLab extension was not built (npm?)" >&2; exit 1; }
 "$PY" -m ruff check .
-(cd labextension && npm ci --no-audit --no-fund --loglevel=error && npm test)
+# npm ci only when a lock file changed since the last one (its hash is kept in node_modules).
+npm_ci() {
+  local want
+  want=$(sha256sum "$1/package-lock.json" | cut -d' ' -f1)
+  [ "$(cat "$1/node_modules/.wave_jupyter-lock" 2>/dev/null)" = "$want" ] && return 0
+  (cd "$1" && npm ci --no-audit --no-fund --loglevel=error) && echo "$want" >"$1/node_modules/.wave_jupyter-lock"
+}
+npm_ci labextension
+(cd labextension && npm test)
 # The VS Code test host (tests/test_frontends.py): VS Code's widget renderer from npm, bundled into tests/vscode_host/build.
-(cd tests/vscode_host && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+npm_ci tests/vscode_host
+(cd tests/vscode_host && npm run build)
 "$PY" -m pytest -q "$@"
