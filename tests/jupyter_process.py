@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from wave_jupyter.production import stop_process
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -56,8 +58,4 @@ class JupyterServer:
         return self.log.read_text()
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)

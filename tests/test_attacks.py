@@ -21,8 +21,7 @@ import pytest
 from conftest import ServerThread, wait_for
 from h2o_wave import ui
 from hostile import Attacker, shut, squat
-from test_browser import greet
-from test_security import multipart, request
+from support import greet, multipart, request
 from websockets.sync.client import connect
 from wsclient import WaveSocket, joined
 

@@ -5,19 +5,9 @@ from __future__ import annotations
 import pytest
 from conftest import wait_for
 from h2o_wave import data, ui
+from support import greet
 
 from wave_jupyter import Q
-
-
-async def greet(q: Q) -> None:
-    if not q.client.initialized:
-        q.client.initialized = True
-        q.page['form'] = ui.form_card(box='1 1 3 3', items=[
-            ui.textbox(name='who', label='Name'), ui.button(name='go', label='Greet', primary=True)])
-        q.page['out'] = ui.markdown_card(box='4 1 3 3', title='Out', content='')
-    if q.args.go:
-        q.page['out'].content = f'Hello, {q.args.who}!'
-    await q.page.save()
 
 
 def test_greet_example_types_clicks_and_shows_hello(wave, page):

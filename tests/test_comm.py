@@ -11,7 +11,7 @@ import sys
 import nbformat
 import pytest
 from jupyter_process import JupyterServer
-from test_jupyterlab import output_text, run_cell, wait_for_kernel
+from support import cut_off, output_text, run_cell, wait_for_kernel
 
 SERVE = '''from h2o_wave import ui
 from wave_jupyter import Q, apps, listen
@@ -87,18 +87,6 @@ def start(root, app: str, transport: str | None) -> JupyterServer:
     return JupyterServer(root, app=app, extra_args=(f'--{expose}.expose_app_in_browser=True',))
 
 
-def cut_off_the_kernels_port(page, jupyter_port: int) -> list[str]:
-    """Abort every request to a loopback port other than Jupyter's, and any jupyter-server-proxy route."""
-    aborted: list[str] = []
-
-    def abort(route):
-        aborted.append(route.request.url)
-        route.abort()
-    page.route(re.compile(rf'^https?://(127\.0\.0\.1|localhost):(?!{jupyter_port}/)\d+/'), abort)
-    page.route(re.compile(r'/proxy/(?:[^/:]+:)?\d+/'), abort)
-    return aborted
-
-
 def app_frame(page):
     return page.frame_locator('.jp-Notebook .jp-Cell >> nth=0 >> iframe.wave-jupyter-frame')
 
@@ -112,7 +100,7 @@ def test_the_app_runs_over_the_comm_without_our_extension_or_a_network_path(brow
     console: list[str] = []
     page.on('console', lambda m: console.append(f'{m.type}: {m.text}'))
     page.set_default_timeout(60_000)
-    aborted = cut_off_the_kernels_port(page, server.port)
+    aborted = cut_off(ctx, keep=server.port)
     path = 'lab/tree/demo.ipynb' if app == 'lab' else 'notebooks/demo.ipynb'
     try:
         page.goto(f'{server.url}{path}?token={server.token}')

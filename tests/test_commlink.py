@@ -10,7 +10,7 @@ import pytest
 from conftest import wait_for
 from h2o_wave import ui
 from kernel import Kernel
-from test_security import multipart
+from support import multipart
 from wsclient import Tab
 
 from wave_jupyter import Q

@@ -25,6 +25,9 @@ import nbformat
 import pytest
 from conftest import wait_for
 from jupyter_process import JupyterServer, free_port
+from support import Console, cut_off
+
+from wave_jupyter.production import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = ROOT / 'tests' / 'vscode_host' / 'build'
@@ -43,74 +46,6 @@ async def serve(q: Q):
 '''
 LAST = "apps['/demo'].last_query.args.who"
 PORT = "from wave_jupyter import server_of\nprint('port', getattr(server_of(apps['/demo']), 'port', 0))"
-#: Console noise that is the frontend's own, not the view's (checked: each appears without wave_jupyter too).
-FOREIGN = (
-    r'Could not fetch metadata about registered servers',  # jupyter-server-proxy's lab extension, no proxy server
-    r'^404: https://vscode-webview\.test/favicon\.ico$',  # the test host's page has none
-    r'^failed: https://cdn\.jsdelivr\.net/npm/@fortawesome/',  # Voilà's template links Font Awesome on a CDN (offline)
-)
-
-
-class Console:
-    """What a page (and its frames) reported: console errors, uncaught exceptions, and failed responses (by URL: the
-    console's own line for a 404 does not say which)."""
-
-    def __init__(self, page) -> None:
-        self.lines: list[str] = []
-        page.on('console', lambda m: self.lines.append(f'{m.type}: {m.text}')
-                if m.type == 'error' and not m.text.startswith('Failed to load resource') else None)
-        page.on('pageerror', lambda e: self.lines.append(f'pageerror: {e}'))
-        page.on('response', lambda r: self.lines.append(f'{r.status}: {r.url}') if r.status >= 400 else None)
-        page.on('requestfailed', lambda r: self.lines.append(f'failed: {r.url} {r.failure}'))
-
-    def clean(self, aborted: list[str] = ()) -> list[str]:
-        """What is left once the frontend's own noise and the requests the test itself aborted are taken out."""
-        return [line for line in self.lines if not any(re.search(f, line) for f in FOREIGN)
-                and not (line.startswith('failed: ') and line.split()[1] in aborted)]
-
-
-#: In every frame, before its scripts: fetch() of a loopback port but ``keep`` (or of a proxy route, unless allowed)
-#: fails as an unreachable port does.
-CUT_FETCH = '''([keep, proxy]) => {
-  const original = window.fetch;
-  window.fetch = function (input, init) {
-    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
-    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-    if ((loopback && Number(url.port) !== keep) || (!proxy && /\\/proxy\\/(?:[^/:]+:)?\\d+\\//.test(url.pathname)))
-      return Promise.reject(new TypeError('Failed to fetch'));
-    return original.apply(this, arguments);
-  };
-}'''
-
-
-def cut_off(ctx, keep: int, proxy: bool = False) -> list[str]:
-    """Make every loopback port but ``keep`` (the frontend's own server) unreachable from the start, so the kernel's
-    port before anyone knows it, and every jupyter-server-proxy route unless ``proxy``: then only the comm (or the
-    proxy) is left. Returns the URLs the browser's routes aborted.
-
-    Two layers, because Playwright's routes (1.65, Chromium 156 here) make every fetch that carries an AbortSignal
-    fail, the ladder's probes included, even when the route lets it through: fetch() is cut in the page (CUT_FETCH);
-    everything else (frames, sockets' handshakes, scripts) by routes, which are left out when the proxy must work."""
-    ctx.add_init_script(script=f'({CUT_FETCH})([{keep}, {str(proxy).lower()}])')
-    aborted: list[str] = []
-    if proxy:
-        return aborted
-
-    def loopback(route):
-        port = int(re.match(r'^https?://[^/]*:(\d+)/', route.request.url).group(1))
-        if port == keep:
-            route.continue_()
-        else:
-            aborted.append(route.request.url)
-            route.abort()
-
-    def abort(route):
-        aborted.append(route.request.url)
-        route.abort()
-
-    ctx.route(re.compile(r'^https?://(127\.0\.0\.1|localhost|\[::1\]):\d+/'), loopback)
-    ctx.route(re.compile(r'/proxy/(?:[^/:]+:)?\d+/'), abort)
-    return aborted
 
 
 #: The webview's origin: not loopback by name (a vscode-webview:// origin is not), served by the test's own routes.
@@ -237,11 +172,7 @@ class Served:
             return False
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop_process(self.proc)
 
 
 def notebook(path: Path, *cells: str) -> Path:

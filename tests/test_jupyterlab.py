@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import nbformat
 import pytest
 from jupyter_process import JupyterServer
-
-SERVE = '''from h2o_wave import ui
-from wave_jupyter import Q, apps, listen
-
-async def serve(q: Q):
-    q.client.n = (q.client.n or 0) + (1 if q.args.go else 0)
-    q.page['f'] = ui.form_card(box='1 1 3 3', items=[ui.button(name='go', label=f'n={q.client.n} VERSION')])
-    await q.page.save()
-'''
+from support import COUNTER as SERVE
+from support import output_text, run_cell, wait_for_kernel
 
 CELLS = [
     SERVE.replace('VERSION', 'v1'),
@@ -33,56 +24,6 @@ def notebook(root) -> str:
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
     nbformat.write(nb, root / 'demo.ipynb')
     return 'demo.ipynb'
-
-
-def run_cell(page, index: int, timeout: float = 60) -> None:
-    """Select cell ``index`` in command mode and run it (Shift+Enter), waiting until it has executed.
-
-    JupyterLab may first ask which kernel to start (the dialog is accepted, as a person would), and a Shift+Enter
-    that lands before the kernel is connected is dropped without a trace (the prompt never shows ``[*]``): then the
-    cell is run again.
-    """
-    cell = page.locator('.jp-Notebook .jp-Cell').nth(index)
-    prompt = cell.locator('.jp-InputPrompt')
-    before = prompt.inner_text()
-    state = ('([i, before]) => { const p = document.querySelectorAll(".jp-Notebook .jp-Cell")[i]'
-             '.querySelector(".jp-InputPrompt").innerText;'
-             ' return p.includes("*") ? "busy" : /\\[\\d+\\]/.test(p) && p !== before ? "done" : "idle"; }')
-    deadline = time.monotonic() + timeout
-    while True:
-        prompt.click()
-        page.keyboard.press('Escape')
-        page.keyboard.press('Shift+Enter')
-        retry = time.monotonic() + 10
-        while (status := page.evaluate(state, [index, before])) != 'done':
-            accept = page.locator('.jp-Dialog .jp-mod-accept')
-            if accept.count() and accept.is_visible():
-                accept.click()
-                retry = time.monotonic() + 10
-            assert time.monotonic() < deadline, f'cell {index} did not finish in {timeout}s'
-            if status == 'idle' and time.monotonic() > retry:
-                break  # never started: run it again
-            page.wait_for_timeout(100)
-        if status == 'done':
-            return
-
-
-KERNEL_READY = ('() => { const k = window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel;'
-                ' return k?.connectionStatus === "connected" && k.status === "idle"; }')
-
-
-def wait_for_kernel(page) -> None:
-    """Until the notebook's kernel is connected and idle.
-
-    A cell run earlier makes JupyterLab ask which kernel to start; accepting that replaces the kernel it was already
-    starting, and a widget created in the first moments of the new kernel can then stay at "Loading widget..."
-    (ipywidgets' manager misses its comm): a race of JupyterLab's, not of the app.
-    """
-    page.wait_for_function(KERNEL_READY, timeout=60_000)
-
-
-def output_text(page, index: int) -> str:
-    return page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea').inner_text()
 
 
 def drive(page, url: str, shots: str, lifecycle: bool = False) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from test_lite import StaticServer
+from support import StaticServer
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Building a site and booting Python cold take a while on a 2-core machine.

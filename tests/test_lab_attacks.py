@@ -11,7 +11,7 @@ import pytest
 from conftest import wait_for
 from hostile import Attacker, TwinSquatter
 from jupyter_process import JupyterServer
-from test_jupyterlab import output_text, run_cell, wait_for_kernel
+from support import output_text, run_cell, wait_for_kernel
 
 SERVE = '''from h2o_wave import ui
 from wave_jupyter import Q, apps, listen

@@ -4,17 +4,15 @@ is not to that server aborted (WebSockets included): Python runs in the page's w
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 from conftest import wait_for
+from support import StaticServer
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Building a site and booting Python cold take a while on a 2-core machine.
@@ -28,26 +26,6 @@ SITES = {
 }
 #: Cold boots compile Pyodide and import everything (seconds on this machine); a click waits for it.
 PYTHON_READY = 90_000
-
-
-class StaticServer:
-    """``python -m http.server`` in a thread: what any static host does, and a log of what it served."""
-
-    def __init__(self, root: Path) -> None:
-        self.log: list[tuple[str, int]] = []
-        server = self
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def log_request(self, code: int | str = '-', size: int | str = '-') -> None:
-                server.log.append((self.path, int(code) if str(code).isdigit() else 0))
-
-        self.httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Handler, directory=root))
-        self.origin = f'http://127.0.0.1:{self.httpd.server_address[1]}'
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope='module')

@@ -14,7 +14,8 @@ import nbformat
 import pytest
 from conftest import wait_for
 from jupyter_process import JupyterServer
-from test_jupyterlab import SERVE, run_cell, wait_for_kernel
+from support import COUNTER as SERVE
+from support import cut_off, output_text, run_cell, wait_for_kernel
 
 REPO = Path(__file__).resolve().parent.parent
 BUILT = REPO / 'wave_jupyter' / 'labextension'
@@ -60,10 +61,6 @@ def notebook(root: Path) -> str:
     nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
     nbformat.write(nb, root / 'preview.ipynb')
     return 'preview.ipynb'
-
-
-def output_text(page, index: int) -> str:
-    return page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.jp-OutputArea').inner_text()
 
 
 def saved_previews(server: JupyterServer) -> str:
@@ -233,12 +230,11 @@ def test_preview_panel_follows_the_live_kernel(browser, tmp_path, monkeypatch):
 
 def test_preview_panel_over_the_comm_rung(browser, tmp_path, monkeypatch):
     """No network path from the browser to the kernel's port: the panel's view falls to the comm by itself."""
-    from test_comm import cut_off_the_kernels_port
     server = LabServer(tmp_path, monkeypatch)
     ctx = browser.new_context(viewport={'width': 1600, 'height': 1000})
     page = ctx.new_page()
     page.set_default_timeout(60_000)
-    aborted = cut_off_the_kernels_port(page, server.port)
+    aborted = cut_off(ctx, keep=server.port)
     try:
         page.goto(f'{server.url}lab/tree/{notebook(tmp_path)}?token={server.token}')
         page.wait_for_selector('.jp-Notebook .jp-Cell')

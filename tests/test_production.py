@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from hostile import squat
 from kernel import Kernel
-from test_run_files import WaveProcess
+from support import WaveProcess
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 

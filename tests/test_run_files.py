@@ -2,54 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import re
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from support import WaveProcess
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class WaveProcess:
-    """A server process; ``url`` is the first stdout line holding ``http://127.0.0.1:``."""
-
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        env = {**os.environ, 'WAVE_JUPYTER_PORT': '0', 'PYTHONUNBUFFERED': '1'}
-        self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.stderr: list[str] = []
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines.put), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.stderr.append), daemon=True).start()
-        self.url = self.next_url()
-
-    @staticmethod
-    def _pump(stream, sink) -> None:
-        for line in stream:
-            sink(line)
-
-    def next_url(self, timeout: float = 20) -> str:
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                raise AssertionError(f'no URL printed; stderr:\n{"".join(self.stderr)}') from None
-            if 'http://127.0.0.1:' in line:
-                return line[line.index('http://'):].split()[0]
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
 
 
 @pytest.fixture

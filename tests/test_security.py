@@ -3,32 +3,14 @@
 from __future__ import annotations
 
 import errno
-import http.client
 import json
 import socket
 
 import pytest
 from hostile import squat
+from support import multipart, request
 from websockets.exceptions import InvalidStatus
 from wsclient import WaveSocket
-
-
-def request(server, method: str, path: str, secret: bool = False, headers: dict | None = None,
-            body: bytes | None = None):
-    """An HTTP request; with ``secret`` the path goes under the server's secret root."""
-    conn = http.client.HTTPConnection('127.0.0.1', server.port, timeout=10)
-    if secret:
-        path = server.root + path.lstrip('/')
-    conn.request(method, path, body=body, headers=dict(headers or {}))
-    res = conn.getresponse()
-    return res.status, dict(res.getheaders()), res.read()
-
-
-def multipart(name: str, filename: str, content: bytes) -> tuple[bytes, str]:
-    boundary = 'wavejupyterboundary'
-    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            f'Content-Type: application/octet-stream\r\n\r\n').encode() + content + f'\r\n--{boundary}--\r\n'.encode()
-    return body, f'multipart/form-data; boundary={boundary}'
 
 
 def test_listens_on_loopback_only(wave):

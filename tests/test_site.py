@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from h2o_wave import ui
 from h2o_wave.core import ServiceError
-from test_security import request
+from support import request
 
 from wave_jupyter import AsyncSite, Site
 

@@ -7,7 +7,7 @@ the thread that emits it (the runtime's loop thread). A failing subscriber is lo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,7 @@ Subscriber = Callable[[Any], None]
 class Hub:
     def __init__(self) -> None:
         self._subscribers: list[tuple[tuple[type[Event], ...], Subscriber]] = []
+        self._once: set[Hashable] = set()
 
     def subscribe(self, callback: Subscriber, *kinds: type[Event]) -> Callable[[], None]:
         """Call ``callback(event)`` for every event of ``kinds`` (all events if none); returns an unsubscribe."""
@@ -112,6 +113,13 @@ class Hub:
             if entry in self._subscribers:
                 self._subscribers.remove(entry)
         return unsubscribe
+
+    def subscribe_once(self, key: Hashable, callback: Subscriber, *kinds: type[Event]) -> None:
+        """As :meth:`subscribe`, unless a subscription was made under ``key`` already: the one subscription per hub of
+        a module or an object, however many times it asks."""
+        if key not in self._once:
+            self._once.add(key)
+            self.subscribe(callback, *kinds)
 
     def emit(self, event: Event) -> None:
         for kinds, callback in list(self._subscribers):

@@ -30,7 +30,7 @@ def socket_stream(handler: WebSocketHandler) -> IOStream | None:
 
 def pending_bytes(stream: IOStream) -> int:
     """Bytes written to a tornado stream and not yet handed to the socket. tornado has no public accessor: this is
-    the one place that reads its private counter (``test_security.py`` fails loudly if tornado renames it)."""
+    the one place that reads its private counter (``tests/test_attacks.py`` fails loudly if tornado renames it)."""
     buffer = stream._write_buffer
     return len(buffer) if buffer is not None else 0
 

@@ -3,7 +3,7 @@
 A page is a set of named cards. A card holds plain attributes (JSON values) and data buffers
 (cyclic, fixed, map, list). `PageStore.apply()` applies one `{"d": [...]}` batch to the page at a
 path, and `PageStore.dump()` returns the `{"c": ...}` snapshot that waved would send as `{"p": ...}`.
-The semantics below follow waved's store (see wave-protocol.md §5), including its quirks:
+The semantics below follow waved's store (see ``docs/protocol.md``), including its quirks:
 
 * key paths are split on single spaces; the first segment names the card;
 * a one-segment path is split on `.` (dotted key) and its last container must be a dict;

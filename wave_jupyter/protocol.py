@@ -1,7 +1,7 @@
 """The Wave UI wire format: client frames in, JSON documents out.
 
 The UI sends text frames ``"<T> <path> <data>"`` (T is ``+`` watch, ``@`` query or ``*`` patch) and accepts frames
-holding one or more compact JSON documents separated by ``\\n``. See ``shared/reference/wave-protocol.md`` §4.
+holding one or more compact JSON documents separated by ``\\n``. See ``docs/protocol.md``.
 """
 
 from __future__ import annotations

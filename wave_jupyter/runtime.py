@@ -10,15 +10,14 @@ on it, never the other way round.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
 from . import events
 from .broker import AppLike, Broker
+from .loopthread import LoopThread
 from .tempdirs import TempDir
 from .uploads import UploadStore
 
@@ -52,8 +51,8 @@ class Runtime:
         #: ``q.site.cache``: shard -> key -> value.
         self.cache: dict[str, dict[str, Any]] = {}
         self.transports: list[Transport] = []
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread: int | None = None
+        #: The loop every app lives on, and its thread.
+        self.home = LoopThread()
         self.closed = False
 
     # --- the loop --------------------------------------------------------------------------------------------
@@ -63,41 +62,27 @@ class Runtime:
         if self.loop is not None and not self.loop.is_closed():
             return
         try:
-            self.loop = asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
-            self.loop = asyncio.get_event_loop_policy().get_event_loop()
-        self._thread = threading.get_ident()
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        self.home.bind(loop)
         self.closed = False
 
     @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        return self.home.loop
+
+    @property
     def on_loop_thread(self) -> bool:
-        return self._thread == threading.get_ident()
+        return self.home.here
 
     def call(self, func: Callable[..., Any], *args: Any, timeout: float = 30) -> Any:
         """``func(*args)`` on the loop's thread, waiting for its result (at once if already on that thread)."""
-        if self.on_loop_thread or self.loop is None:
-            return func(*args)
-        done: concurrent.futures.Future = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                done.set_result(func(*args))
-            except BaseException as e:  # noqa: BLE001 - handed back to the caller
-                done.set_exception(e)
-
-        self.loop.call_soon_threadsafe(run)
-        return done.result(timeout=timeout)
+        return self.home.call(func, *args, timeout=timeout)
 
     def soon(self, func: Callable[..., Any], *args: Any) -> None:
-        """``func(*args)`` on the loop's thread: now if on it, else as soon as the loop gets to it (never waits).
-
-        Jupyter may deliver comm messages on another thread (ipykernel 7 runs comms over subshells, one thread per
-        comm target): what they do to apps happens here, on the loop every app lives on.
-        """
-        if self.on_loop_thread or self.loop is None:
-            func(*args)
-        else:
-            self.loop.call_soon_threadsafe(func, *args)
+        """``func(*args)`` on the loop's thread: now if on it, else as soon as the loop gets to it (never waits)."""
+        self.home.soon(func, *args)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         """A task on the loop whose failure is logged, not lost."""

@@ -20,12 +20,11 @@ closing the comm.
 from __future__ import annotations
 
 import asyncio
-import threading
-import weakref
 from typing import Any
 from urllib.parse import urlsplit
 
 from .. import events
+from ..loopthread import LoopThread
 from ..runner import apps
 from ..runtime import Runtime
 from .display import view
@@ -53,10 +52,9 @@ class AppsChannel:
     def __init__(self, shell: Any) -> None:
         self.comms: list[Any] = []
         self._last: dict | None = None
-        self._watched: weakref.WeakSet[Runtime] = weakref.WeakSet()
         # The kernel's own thread and loop (apps live there); comm messages may come on a subshell's thread.
-        self._thread = threading.get_ident()
-        self._loop = asyncio.get_event_loop()
+        self._home = LoopThread()
+        self._home.bind(asyncio.get_event_loop())
         manager = getattr(getattr(shell, 'kernel', None), 'comm_manager', None)
         if manager is None:  # not in a kernel (a plain IPython terminal)
             return
@@ -76,10 +74,7 @@ class AppsChannel:
         comm.on_close(lambda msg: self._soon(self._closed, comm, views))
 
     def _soon(self, func: Any, *args: Any) -> None:
-        if threading.get_ident() == self._thread:
-            func(*args)
-        else:
-            self._loop.call_soon_threadsafe(func, *args)
+        self._home.soon(func, *args)
 
     def _on_message(self, comm: Any, views: dict[str, Any], data: Any) -> None:
         kind = data.get('type') if isinstance(data, dict) else None
@@ -110,9 +105,7 @@ class AppsChannel:
 
     def watch(self, runtime: Runtime) -> None:
         """Publish whenever ``runtime``'s apps change (once per runtime)."""
-        if runtime not in self._watched:
-            self._watched.add(runtime)
-            runtime.events.subscribe(lambda _: self.publish(), *CHANGES)
+        runtime.events.subscribe_once(self, lambda _: self.publish(), *CHANGES)
 
     def publish(self, force: bool = False) -> None:
         """Send the snapshot to every front end, if it changed."""

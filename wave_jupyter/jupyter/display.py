@@ -31,7 +31,6 @@ def _count_clients(event: events.ClientAttached | events.ClientLeft) -> None:
                     v.clients = count
 
 
-_watched: weakref.WeakSet = weakref.WeakSet()
 
 
 def view(app: App, height: int | None = None, transport: str | None = None) -> WaveView:
@@ -40,9 +39,7 @@ def view(app: App, height: int | None = None, transport: str | None = None) -> W
     if height is None:
         height = app.height
     v = WaveView(app, height=-1 if height is None else height, transport=transport, clients=len(app.tabs))
-    if app.runtime not in _watched:
-        _watched.add(app.runtime)
-        app.runtime.events.subscribe(_count_clients, events.ClientAttached, events.ClientLeft)
+    app.runtime.events.subscribe_once(_count_clients, _count_clients, events.ClientAttached, events.ClientLeft)
     _views[app] = [*views_of(app), v]
     return v
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import weakref
 from typing import Any
 
 from .. import events
@@ -29,7 +28,6 @@ class NotebookSession:
         self.consoles: dict[str, Console] = {}
         self._before: dict[str, tuple[App, Any]] = {}
         self._shown: set[str] = set()  # routes whose console this cell already shows
-        self._listening: weakref.WeakSet[Runtime] = weakref.WeakSet()
         self.channel = AppsChannel(shell)
 
     # --- cell hooks ----------------------------------------------------------------------------------------------
@@ -77,9 +75,7 @@ class NotebookSession:
 
     def listen_to(self, runtime: Runtime) -> None:
         """Errors to the console of the cell that started the app; stopped apps marked in their views."""
-        if runtime not in self._listening:
-            self._listening.add(runtime)
-            runtime.events.subscribe(self.on_app_event, events.HandlerError, events.AppStopped)
+        runtime.events.subscribe_once(self, self.on_app_event, events.HandlerError, events.AppStopped)
 
     def on_app_event(self, event: events.HandlerError | events.AppStopped) -> None:
         app = event.app
