@@ -183,6 +183,14 @@ def notebook(path: Path, *cells: str) -> Path:
     return path
 
 
+def cut_off_page(browser, height: int, keep: int, proxy: bool = False):
+    """A new context and page (60 s timeouts), its console watched, cut off but for ``keep`` (see ``cut_off``)."""
+    ctx = browser.new_context(viewport={'width': 1200, 'height': height})
+    ctx.set_default_timeout(60_000)
+    page = ctx.new_page()
+    return ctx, page, Console(page), cut_off(ctx, keep=keep, proxy=proxy)
+
+
 # --- Voilà ----------------------------------------------------------------------------------------------------------
 
 #: A widget button stands in for the next cell (Voilà shows outputs only).
@@ -207,11 +215,7 @@ def test_voila_shows_the_app_as_a_dashboard_and_a_widget_reads_the_click(browser
         str(Path(sys.executable).with_name('voila')), 'demo.ipynb', '--no-browser', '--port={port}',
         '--Voila.ip=127.0.0.1', f'--Voila.token={token}', '--Voila.port_retries=0',
         *[f'--VoilaConfiguration.extension_denylist={name}' for name in VOILA_DENY]], ready='/api/status')
-    ctx = browser.new_context(viewport={'width': 1200, 'height': 900})
-    ctx.set_default_timeout(60_000)
-    page = ctx.new_page()
-    console = Console(page)
-    aborted = cut_off(ctx, keep=voila.port)
+    ctx, page, console, aborted = cut_off_page(browser, 900, keep=voila.port)
     try:
         page.goto(f'{voila.origin}/?token={token}')
         assert rung_of(page) == 'comm'
@@ -290,11 +294,7 @@ def test_marimo_shows_the_bare_app_and_a_reactive_cell_follows_its_queries(brows
     extra = ['--no-token', '--skip-update-check'] if mode == 'edit' else []
     served = Served(tmp_path, [marimo, mode, 'demo.py', '--headless', '--port={port}', '--host=127.0.0.1', *extra],
                     ready='/')
-    ctx = browser.new_context(viewport={'width': 1200, 'height': 1400})
-    ctx.set_default_timeout(60_000)
-    page = ctx.new_page()
-    console = Console(page)
-    aborted = cut_off(ctx, keep=served.port)
+    ctx, page, console, aborted = cut_off_page(browser, 1400, keep=served.port)
     try:
         page.goto(served.origin + '/')
         assert rung_of(page) == 'comm'
@@ -337,12 +337,8 @@ def run_nbclassic_cell(page, index: int, output: str) -> None:
 @pytest.mark.parametrize('transport,reach', [('comm', 'comm'), ('auto', 'proxy'), ('auto', 'comm')],
                          ids=['comm', 'auto-proxy', 'auto-comm'])
 def test_nbclassic_finds_its_base_url_and_climbs_to_the_proxy(browser, nbclassic, transport, reach):
-    ctx = browser.new_context(viewport={'width': 1200, 'height': 1400})
-    ctx.set_default_timeout(60_000)
-    page = ctx.new_page()
-    console = Console(page)
     # The kernel's port is never reachable; auto-proxy leaves the hub's proxy route open.
-    aborted = cut_off(ctx, keep=nbclassic.port, proxy=reach == 'proxy')
+    ctx, page, console, aborted = cut_off_page(browser, 1400, keep=nbclassic.port, proxy=reach == 'proxy')
     try:
         page.goto(f'{nbclassic.url}nbclassic/notebooks/{transport}.ipynb?token={nbclassic.token}')
         page.wait_for_function('''() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel
