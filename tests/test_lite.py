@@ -110,8 +110,8 @@ def test_an_app_file_runs_in_the_browser_typed_value_click_upload_and_reload(off
     timings = python_ready(page)
     assert timings['worker']['restored'] is False  # a first visit boots Python (and keeps a snapshot)
     page.fill('[data-test=title]', 'Write the tests')
-    page.click('[data-test=add]')
-    page.locator('text=Write the tests (anon)').wait_for(timeout=PYTHON_READY)  # the first run imports the app
+    page.click('[data-test=add]')  # live means the app's own page is drawn: what is typed now stays
+    page.locator('text=Write the tests (anon)').wait_for()
     note = tmp_path / 'note.txt'
     note.write_text('buy milk')
     page.set_input_files('input[type=file]', str(note))

@@ -11,7 +11,15 @@ import { installBridge } from '../web/bridge.js';
 /** What a benchmark or a curious visitor reads: the boot's timings (ms since the page started) and the frames the
  * UI got from the app. */
 window.waveLite = { timings: {}, frames: 0 };
-const bridge = installBridge({ frame: false, onReceive: (m) => m.t === 'frame' && window.waveLite.frames++ });
+let onFrame = () => {};
+const bridge = installBridge({
+  frame: false,
+  onReceive: (m) => {
+    if (m.t !== 'frame') return;
+    window.waveLite.frames++;
+    onFrame();
+  },
+});
 // The UI takes every URL from its base, which must be a prefix of the page's path: the site's folder, wherever it is.
 document.body.dataset.baseUrl = location.pathname.replace(/[^/]*$/, '');
 // The UI unregisters every service worker as it starts; this page's is the site's cache, so the UI does not see it.
@@ -44,6 +52,33 @@ function failed(text) {
   if (bar) bar.dataset.step = 'error';
   $('wave-lite-step').textContent = text;
   document.body.dataset.lite = 'error';
+}
+
+/** `then()` once the UI has had `frames` frames and drawn what they hold: the app's first page replaces the site's
+ * first page whole, and what is typed into a box that goes is lost. The UI draws a frame a little after it gets it;
+ * a page with no cards to draw is live after a second. */
+function whenShown(frames, then) {
+  let once = () => {
+    once = () => {};
+    then();
+  };
+  onFrame = () => {
+    if (window.waveLite.frames < frames) return;
+    onFrame = () => {};
+    const root = $('wave-root') || document.body;
+    const card = (n) => n instanceof Element && (n.matches('[data-test]') || n.querySelector('[data-test]'));
+    const watch = new MutationObserver((changes) => {
+      if (!changes.some((c) => [...c.addedNodes].some(card))) return;
+      watch.disconnect();
+      requestAnimationFrame(() => once());
+    });
+    watch.observe(root, { childList: true, subtree: true });
+    setTimeout(() => {
+      watch.disconnect();
+      once();
+    }, 1000);
+  };
+  onFrame();
 }
 
 /** `then()` once the UI shows a card (the site's first page, or the app's). */
@@ -95,7 +130,7 @@ async function main() {
       loaded = m.loaded;
     } else if (m.t === 'answered') {
       pageMark('answered');
-      done();
+      whenShown(m.frames, done);
       keep(loaded);
       setTimeout(() => keep(loaded), 3000); // and what the UI loaded since (its fonts, its lazy parts)
     } else if (m.t === 'reload') location.reload();

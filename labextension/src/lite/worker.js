@@ -103,21 +103,30 @@ const onScreen = new Promise((resolve) => (painted = resolve));
 function prerender(message) {
   if (!first.page || message.t !== 'frame' || !/^\+ \S* ?$/.test(message.data)) return;
   first.shown.add(message.sid);
-  fromHost({ t: 'frame', sid: message.sid, data: first.page }, []);
+  toPage({ t: 'frame', sid: message.sid, data: first.page }, []);
+}
+
+// Frames sent to the page so far: the page is live once its UI has the app's first one, which comes over the port
+// while 'answered' comes over the worker's own channel (the two are not ordered with each other).
+let framesSent = 0;
+
+function toPage(message, buffers) {
+  if (message.t === 'frame') framesSent++;
+  fromHost(message, buffers);
 }
 
 let answered = false;
 
 function fromPython(message, buffers) {
-  if (!answered && message.t === 'frame') {
-    answered = true; // the app's own first answer: the page is the app's from here on
-    say({ t: 'answered', timings });
-  }
   if (message.t === 'frame' && first.shown.has(message.sid) && /"[dp]":/.test(message.data)) {
     first.shown.delete(message.sid);
     message = { ...message, data: `{"p":{"c":{}}}\n${message.data}` };
   }
-  fromHost(message, buffers);
+  toPage(message, buffers);
+  if (!answered && message.t === 'frame') {
+    answered = true; // the app's own first answer: the page is the app's from here on
+    say({ t: 'answered', frames: framesSent, timings });
+  }
 }
 
 /** The Switchboard's channel: the host, once Python runs it. */
