@@ -56,7 +56,7 @@ def main() -> int:
     report['machine']['loadavg_after'] = os.getloadavg()
     report['total_seconds'] = round(time.time() - started, 1)
     m = report['machine']
-    print(f'\n{m["nproc"]} × {m["cpu"]}, {m["memory"]} RAM, Python {m["python"]}; load average before '
+    print(f'\n{m["nproc"]} x {m["cpu"]}, {m["memory"]} RAM, Python {m["python"]}; load average before '
           f'{m["loadavg"][0]:.2f}, after {m["loadavg_after"][0]:.2f}; {report["total_seconds"]:.0f} s'
           '')
     print(table(report['rows']))

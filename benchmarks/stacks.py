@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import psutil
 
@@ -57,7 +58,7 @@ class Stack:
     name = ''
     url = ''
     ws_url = ''
-    ws_headers: dict = {}
+    ws_headers: ClassVar[dict] = {}
     ws_path = '/_s/'
     port = 0
     route = '/demo'
@@ -118,7 +119,7 @@ class Waved(Stack, production.Waved):
     """``wave_jupyter.production.Waved`` (waved + the app under uvicorn, ready once a query is answered)."""
 
     name = 'waved'
-    ws_headers: dict = {}
+    ws_headers: ClassVar[dict] = {}
 
     def __init__(self, app: Path = APP) -> None:
         production.Waved.__init__(self, app)

@@ -389,7 +389,7 @@ def main() -> None:
                 print(f'{shot.notebook} ...', flush=True)
                 try:
                     path = take(browser, server, root, shot, args.out)
-                except Exception as e:  # go on with the others, fail at the end
+                except Exception as e:  # noqa: BLE001 - go on with the others, fail at the end
                     failed = True
                     print(f'  {type(e).__name__}: {e}', file=sys.stderr)
                     continue

@@ -127,4 +127,4 @@ def run_on_loop(loop: asyncio.AbstractEventLoop, coro: Any) -> Any:
     return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=30)
 
 
-__all__ = ['ServerThread', 'wait_for', 'text_of', 'run_on_loop', 'trace', 'trace_rows', 'TRACES']
+__all__ = ['TRACES', 'ServerThread', 'run_on_loop', 'text_of', 'trace', 'trace_rows', 'wait_for']

@@ -22,7 +22,7 @@ class Attacker:
         attacker = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 attacker.seen.append((self.path, dict(self.headers)))
                 body = attacker.pages.get(self.path.split('?')[0], 'window.pwned = true;').encode()
                 self.send_response(200)
@@ -32,7 +32,7 @@ class Attacker:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get('Content-Length') or 0)
                 body = self.rfile.read(length).decode(errors='replace')
                 attacker.seen.append((f'{self.path} {body}'.strip(), dict(self.headers)))

@@ -28,14 +28,14 @@ class JupyterServer:
         self.base_url = base_url
         self.root = root
         self.log = root / f'jupyter-{app}.log'
-        log = open(self.log, 'w')
         env = {**os.environ, 'JUPYTER_CONFIG_DIR': str(root / '.jupyter'), 'JUPYTER_RUNTIME_DIR': str(root / '.rt')}
-        self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'jupyter', app, '--no-browser', f'--port={self.port}', '--ServerApp.ip=127.0.0.1',
-             f'--IdentityProvider.token={self.token}', f'--ServerApp.base_url={base_url}',
-             f'--ServerApp.root_dir={root}', '--ServerApp.port_retries=0', '--LabApp.news_url=',
-             '--ServerApp.allow_root=True', *extra_args],
-            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log, 'w') as log:  # the server keeps its own handle
+            self.proc = subprocess.Popen(
+                [sys.executable, '-m', 'jupyter', app, '--no-browser', f'--port={self.port}',
+                 '--ServerApp.ip=127.0.0.1', f'--IdentityProvider.token={self.token}',
+                 f'--ServerApp.base_url={base_url}', f'--ServerApp.root_dir={root}', '--ServerApp.port_retries=0',
+                 '--LabApp.news_url=', '--ServerApp.allow_root=True', *extra_args],
+                cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
         self._wait()
 
     @property

@@ -150,8 +150,9 @@ class ServerProcess:
         script = tmp_path / 'serve.py'
         script.write_text(SERVE_SCRIPT.format(nofile=nofile, header_timeout=header_timeout, max_unproven=max_unproven))
         self.stderr_path = tmp_path / 'stderr.txt'
-        self.proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
-                                     stderr=open(self.stderr_path, 'wb'), text=True)
+        with open(self.stderr_path, 'wb') as stderr:
+            self.proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=stderr,
+                                         text=True)
         port, self.secret, self.uploads = self.proc.stdout.readline().split()
         self.port = int(port)
         self.root = f'/{self.secret}/'
@@ -417,7 +418,7 @@ def test_a_page_on_another_port_cannot_upload_even_knowing_the_url(wave, context
         page.goto(f'{attacker.origin}/csrf.html')
         wait_for(lambda: page.evaluate('window.done'), what='the cross-site POST')
     assert _upload_folders(wave) == before
-    status, _, reply = request(wave.server, 'POST', '/_f/', secret=True, body=multipart('files', 'a.txt', b'a')[0],
+    status, _, _ = request(wave.server, 'POST', '/_f/', secret=True, body=multipart('files', 'a.txt', b'a')[0],
                                headers={'Content-Type': multipart('files', 'a.txt', b'a')[1],
                                         'Origin': f'http://127.0.0.1:{wave.server.port}',
                                         'Sec-Fetch-Site': 'same-origin'})
@@ -580,7 +581,7 @@ def test_a_file_key_opens_that_file_only_and_proves_nothing(tmp_path):
     from conftest import ServerThread
     st = ServerThread(max_unproven=16)
     try:
-        status, reply = _upload(st, 'evil.html', b'<script>document.title="pwned"</script>')
+        _, reply = _upload(st, 'evil.html', b'<script>document.title="pwned"</script>')
         (untrusted,) = json.loads(reply)['files']
         mine = tmp_path / 'mine.html'
         mine.write_text('mine')
@@ -716,7 +717,7 @@ class HttpSquatter:
             shut(sock)
 
 
-def WebSocketAt(port: int, path: str) -> Any:  # noqa: N802 - reads as a constructor
+def WebSocketAt(port: int, path: str) -> Any:
     with connect(f'ws://127.0.0.1:{port}{path}', origin=f'http://127.0.0.1:{port}', open_timeout=5) as ws:
         return ws.recv(timeout=5)
 
@@ -728,8 +729,8 @@ def WebSocketAt(port: int, path: str) -> Any:  # noqa: N802 - reads as a constru
 def test_an_uploaded_files_url_opens_that_file_whatever_its_name(wave, name):
     async def keep(q: Q) -> None:
         if q.args.up:
-            q.client.got = open(await q.site.download(q.args.up[0], str(wave.server.runtime.uploads.root.parent)),
-                                'rb').read()
+            q.client.got = Path(await q.site.download(q.args.up[0], str(wave.server.runtime.uploads.root.parent))
+                                ).read_bytes()
         q.page['x'] = ui.markdown_card(box='1 1 2 2', title='t', content='x')
         await q.page.save()
 

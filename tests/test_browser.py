@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import wait_for
 from h2o_wave import data, ui
@@ -98,7 +100,7 @@ def test_upload_reaches_the_handler_which_reads_the_file(wave, page, tmp_path):
     async def serve(q: Q) -> None:
         if q.args.up:
             path = await q.site.download(q.args.up[0], str(tmp_path))
-            seen['content'] = open(path).read()
+            seen['content'] = Path(path).read_text()
             q.page['out'].content = f'got {seen["content"]}'
         else:
             q.page['f'] = ui.form_card(box='1 1 3 4', items=[ui.file_upload(name='up', label='Upload')])

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -150,7 +151,7 @@ def _files_realtime_swap_and_lifecycle(page, frame, tmp_path) -> None:
     frame.locator('text=body=over the comm').wait_for()
     with page.expect_download() as download:  # a download link of the app, served over the comm
         frame.locator('text=Get it back').click()
-    assert open(download.value.path(), encoding='utf-8').read() == 'over the comm'
+    assert Path(download.value.path()).read_text(encoding='utf-8') == 'over the comm'
     frame.locator('[data-test=tick]').click()  # several saves from one query arrive in order
     frame.locator('text=tick=3').wait_for()
     assert page.evaluate('''() => [...document.querySelectorAll('iframe.wave-jupyter-frame')].every(

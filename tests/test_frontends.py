@@ -114,7 +114,7 @@ def test_vscodes_widget_renderer_shows_the_app_over_the_comm(browser, vscode_hos
         for f in page.frames:
             try:
                 print('FRAME', f.url[:80], f.evaluate('document.body.innerText')[:500])
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - a frame that went away while it was read
                 print('FRAME', f.url[:80], e)
         raise
     finally:

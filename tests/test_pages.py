@@ -378,7 +378,7 @@ def test_random_ops_never_raise() -> None:
             return rng.choice(atoms)
         if r < 0.75:
             return [value(depth + 1) for _ in range(rng.randint(0, 3))]
-        return {rng.choice(segs + ['f', 'n', 'i', 'view']): value(depth + 1) for _ in range(rng.randint(0, 3))}
+        return {rng.choice([*segs, 'f', 'n', 'i', 'view']): value(depth + 1) for _ in range(rng.randint(0, 3))}
 
     def op() -> object:
         r = rng.random()

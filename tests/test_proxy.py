@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import wait_for
 from h2o_wave import ui
@@ -21,7 +23,7 @@ async def counter(q: Q) -> None:
     q.client.n = (q.client.n or 0) + (1 if q.args.go else 0)
     if q.args.up:
         q.client.uploaded = q.args.up[0]
-        q.client.body = open(await q.site.download(q.args.up[0], '/tmp'), encoding='utf-8').read()
+        q.client.body = Path(await q.site.download(q.args.up[0], '/tmp')).read_text(encoding='utf-8')
     q.page['f'] = ui.form_card(box='1 1 3 4', items=[
         ui.button(name='go', label=f'n={q.client.n}'), ui.file_upload(name='up', label='Upload'),
         ui.text(f'body={q.client.body}')])

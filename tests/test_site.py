@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from h2o_wave import ui
 from h2o_wave.core import ServiceError
@@ -20,7 +22,7 @@ def test_upload_download_unload_roundtrip(wave, tmp_path):
     out = tmp_path / 'out'
     out.mkdir()
     path = wave.call(site.download, url, str(out))
-    assert open(path).read() == 'a,b\n1,2\n' and path.endswith('/out/data.csv')
+    assert Path(path).read_text() == 'a,b\n1,2\n' and path.endswith('/out/data.csv')
     wave.call(site.unload, url)
     assert request(wave.server, 'GET', url)[0] == 404
     with pytest.raises(ServiceError):

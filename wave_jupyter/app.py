@@ -100,7 +100,7 @@ class App(Inspection):
             await _Timed(self.handler(q), self._blocked)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception:  # noqa: BLE001 - a handler's error is the app's, shown to its author
             tb = traceback.format_exc()
             self.errors.append(tb)
             log.error('Unhandled exception in %s handler for client %s:\n%s', self.route, client.id, tb)

@@ -54,7 +54,7 @@ def save_for_wave(directory: str, state: AppState) -> str:
         for key, value in values.items():
             try:
                 pickle.dumps(value)
-            except Exception as e:
+            except Exception as e:  # noqa: BLE001 - whatever pickle raises, said as one error
                 raise ValueError(f'{scope}.{key} cannot be saved for the Wave server (it does not pickle: {e})') \
                     from None
     os.makedirs(directory, exist_ok=True)

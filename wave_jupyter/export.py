@@ -233,7 +233,7 @@ def _listen_calls(node: ast.AST, cell: Cell, unexportable: _Unexportable) -> lis
     found = []
     for n in ast.walk(node):
         if isinstance(n, ast.Call) and (_name(n.func) == 'listen' or
-                                        isinstance(n.func, ast.Attribute) and n.func.attr == 'listen'):
+                                        (isinstance(n.func, ast.Attribute) and n.func.attr == 'listen')):
             kw = {k.arg: k.value for k in n.keywords if k.arg}
             route = _const(n.args[0]) if n.args else _const(kw.get('route'))
             handler = _name(n.args[1]) if len(n.args) > 1 else _name(kw.get('handler'))
@@ -257,7 +257,7 @@ def _app_decorator(node: ast.stmt) -> ast.Call | None:
 
 def _is_on_handler(node: ast.stmt) -> bool:
     return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-        _name(d) == 'on' or isinstance(d, ast.Call) and _name(d.func) == 'on' for d in node.decorator_list)
+        _name(d) == 'on' or (isinstance(d, ast.Call) and _name(d.func) == 'on') for d in node.decorator_list)
 
 
 # --- export ----------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .facade import Mount, h2o_wave_facade
@@ -81,7 +82,7 @@ def exec_file(path: str, mount: Mount | None = None, runtime: Runtime | None = N
             sys.path.insert(0, entry)  # sibling imports (e.g. Wave's examples import synth.py)
     if package:
         importlib.import_module(package)  # what its relative imports resolve against
-    code = compile(open(path, encoding='utf-8').read(), path, 'exec')
+    code = compile(Path(path).read_text(encoding='utf-8'), path, 'exec')
     namespace = _file_globals(path, mount, runtime)
     namespace['__package__'] = package or None
     exec(code, namespace)

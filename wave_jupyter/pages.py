@@ -23,7 +23,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ['Buffer', 'Card', 'CyclicBuffer', 'FixedBuffer', 'ListBuffer', 'MapBuffer', 'StoredPage', 'PageStore']
+__all__ = ['Buffer', 'Card', 'CyclicBuffer', 'FixedBuffer', 'ListBuffer', 'MapBuffer', 'PageStore', 'StoredPage']
 
 _KEY_SEPARATOR = ' '
 _BUF_PREFIX = '~'
@@ -296,7 +296,7 @@ class MapBuffer(Buffer):
 class _BufSpec:
     """A decoded, validated BufD; `build()` makes a fresh buffer each time it is referenced."""
 
-    __slots__ = ('kind', 'fields', 'rows', 'n', 'i')
+    __slots__ = ('fields', 'i', 'kind', 'n', 'rows')
 
     def __init__(self, kind: str, raw: Any) -> None:
         raw = _copy(raw)  # normalizes tuples to lists before validating

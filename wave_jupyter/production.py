@@ -195,10 +195,10 @@ class Waved:
         return '\n'.join(strings(page.to_dict()))
 
     def _start_app(self) -> subprocess.Popen:
-        log = open(self.log, 'ab')
-        return subprocess.Popen([sys.executable, '-m', 'uvicorn', f'{self.app.stem}:main', '--host', '127.0.0.1',
-                                 '--port', str(self.app_port), '--log-level', 'warning'], cwd=self.app.parent,
-                                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.log, 'ab') as log:  # the app keeps its own handle
+            return subprocess.Popen([sys.executable, '-m', 'uvicorn', f'{self.app.stem}:main', '--host', '127.0.0.1',
+                                     '--port', str(self.app_port), '--log-level', 'warning'], cwd=self.app.parent,
+                                    env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     def app_log(self) -> str:
         """What the app printed (uvicorn's warnings and the app's tracebacks)."""

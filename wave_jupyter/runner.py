@@ -167,4 +167,4 @@ def _stop_on_sigterm(stop: asyncio.Event) -> None:
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
 
 
-__all__ = ['apps', 'app', 'listen', 'serve', 'check_transport']
+__all__ = ['app', 'apps', 'check_transport', 'listen', 'serve']

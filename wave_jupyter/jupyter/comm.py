@@ -116,5 +116,5 @@ class AppsChannel:
         for comm in list(self.comms):
             try:
                 comm.send(snap)
-            except Exception:  # a front end that went away
+            except Exception:  # noqa: BLE001 - a front end that went away
                 self.comms.remove(comm)

@@ -68,7 +68,7 @@ class NotebookSession:
 
     def console(self, app: App) -> Console:
         """The error console of the cell that started ``app`` (a fresh one each time that cell runs again)."""
-        if app.route not in self.consoles or app in self.started_in_this_cell() and app.route not in self._shown:
+        if app.route not in self.consoles or (app in self.started_in_this_cell() and app.route not in self._shown):
             self.consoles[app.route] = Console()
         self.listen_to(app.runtime)
         return self.consoles[app.route]

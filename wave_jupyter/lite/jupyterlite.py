@@ -55,10 +55,10 @@ UI_DIR = SITE_UI.rsplit('/', 1)[0]
 class WaveJupyterAddon(BaseAddon):
     """wave_jupyter, offline, in a JupyterLite site."""
 
-    __all__ = ['build', 'post_build']
+    __all__ = ['build', 'post_build']  # noqa: RUF012 - the addon's hooks, as jupyterlite reads them
 
     offline = Bool(True, help='Pyodide and every package from the site itself (else from the CDN)').tag(config=True)
-    flags = {'wave-jupyter-online': ({'WaveJupyterAddon': {'offline': False}},
+    flags = {'wave-jupyter-online': ({'WaveJupyterAddon': {'offline': False}},  # noqa: RUF012 - traitlets' form
                                      'leave Pyodide and the kernel\'s packages to the CDN')}
 
     @property
