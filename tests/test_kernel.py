@@ -245,7 +245,7 @@ def test_apps_channel_lists_apps_for_the_frontend_and_pushes_changes(kernel, dem
                 return msg['content']['data']
 
     snap = next_snapshot()
-    assert snap['type'] == 'apps'
+    assert snap['t'] == 'apps'
     (entry,) = [a for a in snap['apps'] if a['route'] == '/demo']
     assert (entry['port'], entry['generation']) == (demo['port'], 0)
     assert entry['direct'] == f"http://127.0.0.1:{demo['port']}/{demo['secret']}/demo"
@@ -255,19 +255,19 @@ def test_apps_channel_lists_apps_for_the_frontend_and_pushes_changes(kernel, dem
     assert [a['generation'] for a in snap['apps'] if a['route'] == '/demo'] == [1]
     # A preview panel asks for a view: the kernel makes a WaveView widget (a comm of its own) and names it.
     kernel.kc.shell_channel.send(kernel.kc.session.msg('comm_msg', {
-        'comm_id': comm_id, 'data': {'type': 'view', 'route': '/demo', 'ref': 'r1'}}))
+        'comm_id': comm_id, 'data': {'t': 'view', 'route': '/demo', 'ref': 'r1'}}))
     widget_comms, answer = set(), None
     while answer is None:
         msg = kernel.kc.get_iopub_msg(timeout=10)
         if msg['msg_type'] == 'comm_open' and msg['content']['target_name'] == 'jupyter.widget':
             widget_comms.add(msg['content']['comm_id'])
-        elif msg['msg_type'] == 'comm_msg' and msg['content']['data'].get('type') == 'view':
+        elif msg['msg_type'] == 'comm_msg' and msg['content']['data'].get('t') == 'view':
             answer = msg['content']['data']
     assert answer['ref'] == 'r1' and answer['view']['model_id'] in widget_comms, 'the widget opens before the answer'
     kernel.kc.shell_channel.send(kernel.kc.session.msg('comm_msg', {
-        'comm_id': comm_id, 'data': {'type': 'view', 'route': '/nope', 'ref': 'r2'}}))
+        'comm_id': comm_id, 'data': {'t': 'view', 'route': '/nope', 'ref': 'r2'}}))
     while (msg := kernel.kc.get_iopub_msg(timeout=10))['msg_type'] != 'comm_msg' or msg['content']['data'].get(
-            'type') != 'view':
+            't') != 'view':
         pass
     assert msg['content']['data']['view'] is None and 'no app at /nope' in msg['content']['data']['error']
     kernel.kc.execute("apps['/demo'].stop()")

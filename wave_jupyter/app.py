@@ -86,8 +86,7 @@ class App(Inspection):
             args=Expando(args), events=Expando(ev), headers=client.headers,
             page_path=page_path(self.mode, self.route, client.id, client.subject),
         )
-        self.last_query = q
-        self.history.append(QueryRecord(time.time(), client.id, dict(args), dict(events or {})))
+        self._saw_query(q, QueryRecord(time.time(), client.id, dict(args), dict(events or {})))
         task = asyncio.get_event_loop().create_task(self._process(q, client))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -102,13 +101,13 @@ class App(Inspection):
             raise
         except Exception:  # noqa: BLE001 - a handler's error is the app's, shown to its author
             tb = traceback.format_exc()
-            self.errors.append(tb)
+            self._saw_error(tb)
             log.error('Unhandled exception in %s handler for client %s:\n%s', self.route, client.id, tb)
             self.runtime.events.emit(events.HandlerError(self, tb))
             await self._show_error(q, tb)
         if client.sent == sent:
             client.send(protocol.ACK)  # nothing came back: clear the UI's busy overlay
-        self.handled += 1
+        self._saw_done()
         self.runtime.events.emit(events.QueryDone(self))
 
     def _blocked(self, seconds: float) -> None:
@@ -190,7 +189,7 @@ class App(Inspection):
 
     def write_output(self, text: str) -> None:
         """Text ``print``-ed by this app's handlers (the Jupyter layer routes it here)."""
-        self.output.append(text)
+        self._saw_output(text)
         self.runtime.events.emit(events.HandlerOutput(self, text))
 
     def stop(self) -> None:

@@ -263,7 +263,7 @@ class CommLink:
         self._reply(rid, 200, kind, path.read_bytes(), name=path.name, attachment=attachment)
 
     def _reply(self, rid: Any, status: int, kind: str, body: bytes, name: str = '', attachment: bool = False) -> None:
-        self.send({'t': 'http', 'id': rid, 'status': status, 'type': kind, 'name': name, 'attachment': attachment},
+        self.send({'t': 'http', 'id': rid, 'status': status, 'mime': kind, 'name': name, 'attachment': attachment},
                   [body])
 
     # --- the view went away ------------------------------------------------------------------------------------

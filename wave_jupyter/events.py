@@ -9,9 +9,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 log = logging.getLogger('wave_jupyter')
+
+
+class Served(Protocol):
+    """What an event says of an app (``app.App``; named by shape here, so this module imports nothing of ours)."""
+
+    route: str
+
+
+class Tab(Protocol):
+    """What an event says of a browser tab (``broker.Client``)."""
+
+    id: str
+    route: str | None
 
 
 @dataclass(frozen=True)
@@ -24,59 +37,59 @@ class RouteAdded(Event):
     """An app was mounted at ``route`` (``app`` set), or a script first saved a page there (``app`` None)."""
 
     route: str
-    app: Any = None
+    app: Served | None = None
 
 
 @dataclass(frozen=True)
 class RouteRemoved(Event):
     route: str
-    app: Any = None
+    app: Served | None = None
 
 
 @dataclass(frozen=True)
 class AppSwapped(Event):
     """A new handler serves the app (hot swap)."""
 
-    app: Any
+    app: Served
 
 
 @dataclass(frozen=True)
 class AppStopped(Event):
-    app: Any
+    app: Served
 
 
 @dataclass(frozen=True)
 class ClientJoined(Event):
     """A new browser tab (a new Wave client id) connected; a reconnect of a known tab is not a new client."""
 
-    client: Any
+    client: Tab
 
 
 @dataclass(frozen=True)
 class ClientAttached(Event):
     """A tab opened an app's route (its first ``+``, or a new route in the same tab)."""
 
-    client: Any
-    app: Any
+    client: Tab
+    app: Served
 
 
 @dataclass(frozen=True)
 class ClientLeft(Event):
     """A tab did not come back within the reconnect timeout and was forgotten."""
 
-    client: Any
+    client: Tab
 
 
 @dataclass(frozen=True)
 class QueryDone(Event):
     """A handler ran to its end (or raised) for one query."""
 
-    app: Any
+    app: Served
 
 
 @dataclass(frozen=True)
 class HandlerError(Event):
-    app: Any
+    app: Served
     traceback: str
 
 
@@ -84,7 +97,7 @@ class HandlerError(Event):
 class HandlerOutput(Event):
     """Text a handler printed."""
 
-    app: Any
+    app: Served
     text: str
 
 
@@ -92,11 +105,11 @@ class HandlerOutput(Event):
 class LoopBlocked(Event):
     """A handler held the event loop too long."""
 
-    app: Any
+    app: Served
     message: str
 
 
-Subscriber = Callable[[Any], None]
+Subscriber = Callable[[Event], None]
 
 
 class Hub:

@@ -10,7 +10,7 @@ write buffer, for the slow-client rule); ``tests/test_attacks.py`` fails loudly 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Protocol
 
 from tornado.iostream import IOStream
 from tornado.websocket import WebSocketHandler
@@ -61,6 +61,15 @@ def write_frame(stream: IOStream, frame: bytes) -> None:
     stream.write(frame)
 
 
+class Queued(Protocol):
+    """A socket as the outbox sees it (``handlers.SocketHandler``): what it queued in this turn."""
+
+    turn_open: bool
+    queue: list[str]
+
+    def write_queue(self, frames: dict[Any, tuple[list[str], bytes]]) -> None: ...
+
+
 class Outbox:
     """Writes to many sockets: the first document of a turn of the event loop at once, the rest of the turn as one.
 
@@ -71,11 +80,11 @@ class Outbox:
     """
 
     def __init__(self) -> None:
-        self._due: list[Any] = []
+        self._due: list[Queued] = []
         #: Frames built in this turn, by the ids of their documents (see :func:`frame_of`).
         self.frames: dict[Any, tuple[list[str], bytes]] = {}
 
-    def add(self, sock: Any) -> None:
+    def add(self, sock: Queued) -> None:
         """``sock`` wrote in this turn: what it queues until the turn ends is written then (``write_queue``)."""
         if not self._due:
             asyncio.get_running_loop().call_soon(self.flush)

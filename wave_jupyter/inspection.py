@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from .broker import Client
 from .modes import page_path
-from .state import HISTORY, AppState, QueryHistory
+from .state import HISTORY, AppState, QueryHistory, QueryRecord
 
 if TYPE_CHECKING:
     from .query import Query
@@ -35,6 +35,20 @@ class Inspection:
         self.errors: deque[str] = deque(maxlen=HISTORY)
         #: What the handlers printed.
         self.output: deque[str] = deque(maxlen=1000)
+
+    # What the app tells its inspection; only these write the state above.
+    def _saw_query(self, q: Query, record: QueryRecord) -> None:
+        self.last_query = q
+        self.history.append(record)
+
+    def _saw_done(self) -> None:
+        self.handled += 1
+
+    def _saw_error(self, tb: str) -> None:
+        self.errors.append(tb)
+
+    def _saw_output(self, text: str) -> None:
+        self.output.append(text)
 
     @property
     def tabs(self) -> list[Client]:

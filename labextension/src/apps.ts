@@ -39,12 +39,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The apps of an `{"type": "apps", "apps": [...]}` message, or null for any other message.
+ * The apps of an `{"t": "apps", "apps": [...]}` message, or null for any other message.
  *
  * Malformed entries (no route, no port) are dropped rather than trusted.
  */
 export function parseApps(data: unknown): IAppInfo[] | null {
-  if (!isObject(data) || data.type !== 'apps' || !Array.isArray(data.apps)) {
+  if (!isObject(data) || data.t !== 'apps' || !Array.isArray(data.apps)) {
     return null;
   }
   const apps: IAppInfo[] = [];
@@ -68,11 +68,11 @@ export function parseApps(data: unknown): IAppInfo[] | null {
 }
 
 /**
- * The answer to a `{"type": "view"}` request: `{"type": "view", "ref", "view": {model_id, ...}}` (view null when the
+ * The answer to a `{"t": "view"}` request: `{"t": "view", "ref", "view": {model_id, ...}}` (view null when the
  * kernel has no such app), or null for any other message.
  */
 export function parseView(data: unknown): { ref: string; view: IWidgetView | null } | null {
-  if (!isObject(data) || data.type !== 'view' || typeof data.ref !== 'string') {
+  if (!isObject(data) || data.t !== 'view' || typeof data.ref !== 'string') {
     return null;
   }
   const view = data.view;

@@ -76,7 +76,7 @@ export class AppsChannel implements IDisposable {
   async refresh(): Promise<boolean> {
     if (this._comm && !this._comm.isDisposed) {
       try {
-        this._comm.send({ type: 'refresh' });
+        this._comm.send({ t: 'refresh' });
         return true;
       } catch {
         this._comm = null;
@@ -101,7 +101,7 @@ export class AppsChannel implements IDisposable {
     return new Promise<IWidgetView | null>(resolve => {
       this._views.set(ref, resolve);
       try {
-        comm.send({ type: 'view', route, ref });
+        comm.send({ t: 'view', route, ref });
       } catch {
         this._views.delete(ref);
         resolve(null);
@@ -112,7 +112,7 @@ export class AppsChannel implements IDisposable {
   /** Tells the kernel a view from requestView is no longer shown, so it closes the widget and its Wave client. */
   releaseView(modelId: string): void {
     try {
-      this._comm?.send({ type: 'unview', model_id: modelId });
+      this._comm?.send({ t: 'unview', model_id: modelId });
     } catch {
       // The comm is gone, and the kernel closed the views with it.
     }

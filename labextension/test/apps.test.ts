@@ -10,21 +10,21 @@ function app(route: string, extra: Partial<IAppInfo> = {}): IAppInfo {
 describe('parseApps', () => {
   it('reads the snapshot the kernel sends', () => {
     const msg = {
-      type: 'apps',
+      t: 'apps',
       apps: [{ route: '/demo', mode: 'multicast', port: 5, direct: 'd', proxy: 'p', height: 300, generation: 3, clients: 2, instance: 'a7' }]
     };
     assert.deepEqual(parseApps(msg), [
       app('/demo', { mode: 'multicast', port: 5, direct: 'd', proxy: 'p', height: 300, generation: 3, clients: 2, instance: 'a7' })
     ]);
-    assert.deepEqual(parseApps({ type: 'apps', apps: [] }), []);
+    assert.deepEqual(parseApps({ t: 'apps', apps: [] }), []);
   });
 
   it('ignores other messages and drops malformed entries', () => {
-    assert.equal(parseApps({ type: 'refresh' }), null);
+    assert.equal(parseApps({ t: 'refresh' }), null);
     assert.equal(parseApps(null), null);
-    assert.equal(parseApps({ type: 'apps' }), null);
-    assert.deepEqual(parseApps({ type: 'apps', apps: [{ route: '/a' }, { port: 1 }, 'x', { route: '/b', port: 1.5 }] }), []);
-    assert.deepEqual(parseApps({ type: 'apps', apps: [{ route: '/a', port: 7 }] }), [
+    assert.equal(parseApps({ t: 'apps' }), null);
+    assert.deepEqual(parseApps({ t: 'apps', apps: [{ route: '/a' }, { port: 1 }, 'x', { route: '/b', port: 1.5 }] }), []);
+    assert.deepEqual(parseApps({ t: 'apps', apps: [{ route: '/a', port: 7 }] }), [
       app('/a', { port: 7, direct: '', proxy: '', generation: 0, instance: '7/a' })
     ]);
   });
@@ -33,14 +33,14 @@ describe('parseApps', () => {
 describe('parseView', () => {
   it("reads the kernel's answer to a view request", () => {
     const view = { model_id: 'm1', version_major: 2, version_minor: 1 };
-    assert.deepEqual(parseView({ type: 'view', ref: 'r', view }), { ref: 'r', view });
-    assert.deepEqual(parseView({ type: 'view', ref: 'r', view: null, error: 'no app at /x' }), { ref: 'r', view: null });
-    assert.deepEqual(parseView({ type: 'view', ref: 'r', view: { model_id: '' } }), { ref: 'r', view: null });
+    assert.deepEqual(parseView({ t: 'view', ref: 'r', view }), { ref: 'r', view });
+    assert.deepEqual(parseView({ t: 'view', ref: 'r', view: null, error: 'no app at /x' }), { ref: 'r', view: null });
+    assert.deepEqual(parseView({ t: 'view', ref: 'r', view: { model_id: '' } }), { ref: 'r', view: null });
   });
 
   it('ignores other messages', () => {
-    assert.equal(parseView({ type: 'apps', apps: [] }), null);
-    assert.equal(parseView({ type: 'view' }), null);
+    assert.equal(parseView({ t: 'apps', apps: [] }), null);
+    assert.equal(parseView({ t: 'view' }), null);
     assert.equal(parseView('view'), null);
   });
 });

@@ -6,14 +6,14 @@ wave_jupyter is active without running code, the kernel keeps a *beacon*: a comm
 kernel's comm manager but never opened on the wire, which a ``comm_info_request`` lists. Every open comm gets the
 snapshot at once and again whenever apps are mounted, stopped or swapped::
 
-    {"type": "apps", "apps": [{"route", "mode", "port", "direct", "proxy", "height", "generation", "clients",
+    {"t": "apps", "apps": [{"route", "mode", "port", "direct", "proxy", "height", "generation", "clients",
                                "instance"}, ...]}
 
-A front end may send ``{"type": "refresh"}`` to get the snapshot again, and ``{"type": "view", "route", "ref"}``
+A front end may send ``{"t": "refresh"}`` to get the snapshot again, and ``{"t": "view", "route", "ref"}``
 to get a live view of an app for its preview panel: the kernel makes a :class:`~.widget.WaveView` (the same one an
 output cell shows, so the panel reaches the app on the same ladder, the comm rung included) and answers
-``{"type": "view", "ref", "view": {"model_id", "version_major", "version_minor"}}`` (``view`` null, with an
-``error``, when there is no such app). ``{"type": "unview", "model_id"}`` closes it, as does
+``{"t": "view", "ref", "view": {"model_id", "version_major", "version_minor"}}`` (``view`` null, with an
+``error``, when there is no such app). ``{"t": "unview", "model_id"}`` closes it, as does
 closing the comm.
 """
 
@@ -43,7 +43,7 @@ def snapshot() -> dict[str, Any]:
         entries.append({'route': a.route, 'mode': a.mode, 'port': port, **where,
                         'height': a.height, 'generation': a.generation, 'clients': len(a.tabs),
                         'instance': f'{id(a):x}'})
-    return {'type': 'apps', 'apps': entries}
+    return {'t': 'apps', 'apps': entries}
 
 
 class AppsChannel:
@@ -77,18 +77,18 @@ class AppsChannel:
         self._home.soon(func, *args)
 
     def _on_message(self, comm: Any, views: dict[str, Any], data: Any) -> None:
-        kind = data.get('type') if isinstance(data, dict) else None
+        kind = data.get('t') if isinstance(data, dict) else None
         if kind == 'view':
             app = apps.get(data.get('route'))
             if app is None:
-                comm.send({'type': 'view', 'ref': data.get('ref'), 'view': None,
+                comm.send({'t': 'view', 'ref': data.get('ref'), 'view': None,
                            'error': f'no app at {data.get("route")}'})
                 return
             v = view(app, height=0)  # 0: as tall as the panel
             views[v.model_id] = v
             bundle = v._repr_mimebundle_()
             bundle = bundle[0] if isinstance(bundle, tuple) else bundle
-            comm.send({'type': 'view', 'ref': data.get('ref'), 'view': bundle[WIDGET_VIEW]})
+            comm.send({'t': 'view', 'ref': data.get('ref'), 'view': bundle[WIDGET_VIEW]})
         elif kind == 'unview':
             v = views.pop(data.get('model_id'), None)
             if v is not None:

@@ -126,7 +126,7 @@ export function installBridge({ frame, onReceive }) {
     if (!/_f\//.test(url)) return realFetch(input, init);
     const { buffer, type } = await bodyBytes(init && init.body);
     const reply = await request((init && init.method) || 'GET', url, type ? { 'Content-Type': type } : {}, buffer);
-    return new Response(reply.body, { status: reply.status, headers: { 'Content-Type': reply.type || 'application/octet-stream' } });
+    return new Response(reply.body, { status: reply.status, headers: { 'Content-Type': reply.mime || 'application/octet-stream' } });
   };
 
   // Links. To uploaded files: fetched through the relay, then saved (or opened) from a blob URL of this page. In a
@@ -146,7 +146,7 @@ export function installBridge({ frame, onReceive }) {
     const reply = await request('GET', href, {}, new ArrayBuffer(0));
     if (reply.status !== 200) return;
     const a = document.createElement('a');
-    a.href = URL.createObjectURL(new Blob([reply.body], { type: reply.type }));
+    a.href = URL.createObjectURL(new Blob([reply.body], { type: reply.mime }));
     a.download = link.getAttribute('download') || reply.name || 'download';
     document.body.append(a);
     a.click();
