@@ -225,3 +225,20 @@ def multipart(name: str, filename: str, content: bytes) -> tuple[bytes, str]:
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
             f'Content-Type: application/octet-stream\r\n\r\n').encode() + content + f'\r\n--{boundary}--\r\n'.encode()
     return body, f'multipart/form-data; boundary={boundary}'
+
+
+def visible(page) -> str:
+    """The app's visible text, whitespace normalised."""
+    page.wait_for_function('() => !document.querySelector(".wave-busy, [data-test=busy]")')
+    return re.sub(r'\s+', ' ', page.locator('main, body').first.inner_text()).strip()
+
+
+def same_clicks(pages: dict, steps: list) -> list[dict[str, str]]:
+    """Do each step on every page and wait for its expected text; the visible text of each page after each step."""
+    seen = []
+    for action, expect in steps:
+        for page in pages.values():
+            action(page)
+            page.locator(f'text={expect}').first.wait_for(timeout=20_000)
+        seen.append({name: visible(page) for name, page in pages.items()})
+    return seen

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from hostile import squat
 from kernel import Kernel
-from support import WaveProcess
+from support import WaveProcess, same_clicks
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -69,23 +69,6 @@ def export_cli(notebook: Path, out: Path, *args: str) -> str:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return out.read_text()
-
-
-def visible(page) -> str:
-    """The app's visible text, whitespace normalised."""
-    page.wait_for_function('() => !document.querySelector(".wave-busy, [data-test=busy]")')
-    return re.sub(r'\s+', ' ', page.locator('main, body').first.inner_text()).strip()
-
-
-def same_clicks(pages: dict, steps: list) -> list[dict[str, str]]:
-    """Do each step on every page and wait for its expected text; the visible text of each page after each step."""
-    seen = []
-    for action, expect in steps:
-        for page in pages.values():
-            action(page)
-            page.locator(f'text={expect}').first.wait_for(timeout=20_000)
-        seen.append({name: visible(page) for name, page in pages.items()})
-    return seen
 
 
 def test_export_skips_what_drives_the_notebook_and_keeps_what_the_app_needs(tmp_path):

@@ -30,6 +30,8 @@ def __getattr__(name: str) -> object:
         return getattr(server, name)
     if name == 'default_server':
         return PROCESS.server
+    if name == 'server_env':
+        return PROCESS.env
     raise AttributeError(f"module 'wave_jupyter' has no attribute {name!r}")
 
 

@@ -15,6 +15,7 @@ DESCRIPTION = 'H2O Wave apps in Jupyter, and outside it.'
 EPILOG = '''examples:
   python -m wave_jupyter run app.py               serve an unmodified Wave app file on 127.0.0.1
   python -m wave_jupyter run pkg.app --reload     a module, as `wave run` takes it; re-run on change, state kept
+  python -m wave_jupyter serve --env-file wave.env   a Wave server alone, as waved: other processes' apps use it
   python -m wave_jupyter export demo.ipynb -o app.py   the notebook's app as a plain h2o_wave file
   python -m wave_jupyter lite build app.py -o site/    the app as static files: it runs in the browser, offline
 
@@ -24,6 +25,14 @@ RUN_EPILOG = '''examples:
   python -m wave_jupyter run app.py
   python -m wave_jupyter run examples.todo --reload
   python -m wave_jupyter run app.py --port 0      any free port; the URL is printed'''
+
+SERVE_EPILOG = '''examples:
+  python -m wave_jupyter serve --env-file wave.env &
+  source wave.env && wave run app                 an unmodified h2o_wave app, registered with this server
+  source wave.env && python script.py             a script's site[...] pages, shown by this server
+
+Without --env-file the environment is printed as `export` lines to paste into another shell. It holds the server's
+secret and its access key pair: keep it out of logs. A new server has new ones (source the file again).'''
 
 EXPORT_EPILOG = '''examples:
   python -m wave_jupyter export demo.ipynb -o app.py
@@ -44,7 +53,7 @@ from the cache (--pyodide for a local copy); --pyodide-cdn loads the full Pyodid
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog='python -m wave_jupyter', description=DESCRIPTION, epilog=EPILOG,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = top.add_subparsers(dest='command', required=True, metavar='{run,export,lite}')
+    sub = top.add_subparsers(dest='command', required=True, metavar='{run,serve,export,lite}')
 
     run = sub.add_parser('run', help='serve a Wave app or script (a file or module) on 127.0.0.1',
                          description='Serve an unmodified Wave app (@app / listen) or script (site pages), given as '
@@ -61,6 +70,17 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument('--no-autostart', action='store_true',
                      help='accepted as `wave run` takes it (there is no separate server to start here)')
     run.add_argument('-v', '--verbose', action='store_true', help='log every request and frame')
+
+    serve = sub.add_parser('serve', help='a Wave server alone (as waved): apps and scripts in other processes use it',
+                           description='Run only the server, for h2o_wave programs in other processes (waved\'s hub '
+                                       'API): apps started with `wave run` register with it, scripts save pages to '
+                                       'it. It says where it is, and with what keys, in the environment they read.',
+                           epilog=SERVE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument('--port', type=int, default=None,
+                       help=f'port on 127.0.0.1 (default: ${PORT_ENV} or {STANDALONE_PORT}; 0 = any free port)')
+    serve.add_argument('--env-file', default=None, metavar='PATH',
+                       help='write the environment there (mode 0600) instead of printing it')
+    serve.add_argument('-v', '--verbose', action='store_true', help='log every request and frame')
 
     export = sub.add_parser('export', help="write a notebook's Wave app as a plain h2o_wave app file",
                             description="Write the app a notebook starts (its handler and what the handler needs: "
@@ -106,12 +126,32 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     port = args.port if args.port is not None else Config.from_env().port_or(STANDALONE_PORT)
+    if args.command == 'serve':
+        return _serve(port, args.env_file)
     try:
         resolve(args.target)
     except FileNotFoundError as e:
         top.error(str(e))
     try:
         return run_file(args.target, port, reload=args.reload and not args.no_reload)
+    except OSError as e:
+        print(f'wave_jupyter: {e}', file=sys.stderr)
+        return 1
+
+
+def _serve(port: int, env_file: str | None) -> int:
+    from .runner import serve
+
+    def setup(srv, stop) -> None:
+        if env_file:
+            srv.write_env(env_file)
+            print(f'Wave server at {srv.url()}; the environment for other processes is in {env_file}', flush=True)
+        else:
+            print(f'# Wave server at {srv.url()}', flush=True)
+            print(''.join(f"export {k}='{v}'\n" for k, v in srv.env().items()), end='', flush=True)
+
+    try:
+        return serve(setup, port=port)
     except OSError as e:
         print(f'wave_jupyter: {e}', file=sys.stderr)
         return 1

@@ -117,6 +117,10 @@ class _Checked(httputil.HTTPMessageDelegate):
                          headers: httputil.HTTPHeaders) -> Awaitable[None] | None:
         assert isinstance(start_line, httputil.RequestStartLine)
         verdict = self.gate.check(start_line, headers)
+        length = headers.get('Content-Length', '')
+        if not verdict.refused and length.isdigit() and int(length) > verdict.body_limit:
+            self._refuse(413, f'Payload Too Large: the limit here is {verdict.body_limit} bytes')
+            return None
         if not verdict.refused:
             if verdict.proves and self.gate.listener is not None:
                 self.gate.listener.proven(self.server_conn)

@@ -69,6 +69,15 @@ class Process:
             self._server = server
         return server
 
+    def env(self, file: str | None = None) -> dict[str, str]:
+        """What an h2o_wave program in another process needs to use this process's server (started if need be) as
+        its Wave server: a script's ``site`` pages, an app run with ``wave run``. With ``file``, also written there as
+        ``export`` lines (mode 0600). It holds secrets: pass it to a child process, do not print or save it."""
+        server = self.server()
+        if file is not None:
+            server.write_env(file)
+        return server.env()
+
     def for_views(self, transport: str | None = None) -> Runtime:
         """The runtime apps mount on, with a server in front unless views use the comm (or no port can open)."""
         transport = check_transport(transport or Config.from_env().transport)

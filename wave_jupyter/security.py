@@ -9,11 +9,14 @@ it makes (``data-base-url``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import logging
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 #: A base path a browser may load code from: segments of URL path characters, each one non-empty, so never ``//``
@@ -73,6 +76,41 @@ for _name in ('tornado.access', 'tornado.application', 'tornado.general', 'wave_
 
 def same_secret(given: str | None, secret: str) -> bool:
     return bool(given) and hmac.compare_digest(given.encode(), secret.encode())
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """An access key pair, as waved's keychain holds them: what another process sends (HTTP basic auth) to use the
+    server's hub API. New for every server; waved's well-known default pair is never accepted."""
+
+    id: str
+    secret: str
+
+    @classmethod
+    def new(cls) -> KeyPair:
+        return cls(new_secret(), new_secret())
+
+    def header(self) -> str:
+        """The ``Authorization`` value that proves this pair."""
+        return 'Basic ' + base64.b64encode(f'{self.id}:{self.secret}'.encode()).decode()
+
+    def matches(self, authorization: str | None) -> bool:
+        """``authorization`` (a request's header) proves this pair; compared in constant time, never raising."""
+        scheme, _, encoded = (authorization or '').partition(' ')
+        if scheme.lower() != 'basic' or not encoded:
+            return False
+        try:
+            given = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        key_id, colon, key_secret = given.partition(':')
+        same_id = hmac.compare_digest(key_id.encode(), self.id.encode())
+        return bool(colon) and same_id & hmac.compare_digest(key_secret.encode(), self.secret.encode()) \
+            and (key_id, key_secret) != WAVED_DEFAULT
+
+
+#: The pair every waved accepts unless told otherwise (and the SDK sends when nothing is set): refused here.
+WAVED_DEFAULT = ('access_key_id', 'access_key_secret')
 
 
 def safe_prefix(prefix: str | None) -> str:

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
 from tornado import httputil
+from tornado.routing import Rule
 from tornado.web import Application, RedirectHandler, RequestHandler
 
 from . import security, urls
@@ -23,6 +24,7 @@ from .assets import index_html, www_dir
 from .config import PORT_ENV, SECRET_ENV, Config
 from .frames import Outbox
 from .handlers import AssetHandler, DoorHandler, IndexHandler, SocketHandler, UploadedFileHandler, UploadHandler
+from .hub import HubHandler, HubMatcher, hub_env, write_env_file
 from .listener import Gate, Listener, Verdict, bind_loopbacks
 from .runtime import Runtime
 
@@ -40,6 +42,8 @@ MAX_MESSAGE = 1 << 20  # waved's read limit for one WebSocket frame
 MAX_UPLOAD = 256 << 20
 #: The most a request other than an upload may carry.
 MAX_BODY = 64 << 10
+#: The most a hub request (a page's ops, a cache value) may carry: waved's -max-request-size.
+MAX_HUB_BODY = 5 << 20
 #: Seconds a connection may take to send a request's headers (and may sit idle between requests), and its body.
 HEADER_TIMEOUT = 30.0
 BODY_TIMEOUT = 600.0
@@ -90,6 +94,8 @@ class Server:
         self.secret = security.new_secret()
         #: The path every request must start with: the base URL and the secret.
         self.root = urls.root(base_url, self.secret)
+        #: What another process shows to use the hub API (``env()``), besides ``root``: new for every server.
+        self.hub_keys = security.KeyPair.new()
         self.header_timeout = header_timeout
         self.body_timeout = body_timeout
         self.max_unproven = max_unproven
@@ -176,7 +182,17 @@ class Server:
 
     @property
     def _secrets(self) -> list[str]:
-        return [self.secret, *([self.door] if self.door else [])]
+        return [self.secret, self.hub_keys.secret, *([self.door] if self.door else [])]
+
+    def env(self) -> dict[str, str]:
+        """The environment of an h2o_wave program in another process (a script, ``wave run app``) that is to use
+        this server as its Wave server. It holds the secret and the hub's key pair: hand it to a child process, never
+        print or save it."""
+        return hub_env(self.host, self.port, self.root, self.hub_keys)
+
+    def write_env(self, path: str) -> None:
+        """:meth:`env` as ``export`` lines, in a file only this user can read (``source`` it in a shell)."""
+        write_env_file(path, self.env())
 
     def url(self, route: str = '/') -> str:
         """A URL for a browser on this machine: through the door when there is one (the same URL after a restart).
@@ -228,13 +244,18 @@ class Server:
             rest = path[len(self.base_url):]
             given, slash, tail = rest.partition('/')
             if slash and security.same_secret(given, self.secret):
-                big = tail == '_f/' and start_line.method == 'POST'
-                return Verdict(self.max_upload_size + (1 << 20) if big else MAX_BODY)
+                if tail == '_f/' and start_line.method == 'POST':
+                    return Verdict(self.max_upload_size + (1 << 20))
+                hub = start_line.method in ('POST', 'PATCH', 'PUT') and self.hub_keys.matches(
+                    headers.get('Authorization'))
+                return Verdict(MAX_HUB_BODY if hub else MAX_BODY)
             if slash and self.door and security.same_secret(given, self.door):
                 if start_line.method not in ('GET', 'HEAD') or headers.get('Upgrade'):
                     return Verdict(status=405, message='Method Not Allowed: the door only opens pages')
                 return Verdict(MAX_BODY)
-            if start_line.method in ('GET', 'HEAD') and _UPLOAD_KEY.fullmatch(rest):
+            if start_line.method in ('GET', 'HEAD', 'DELETE') and _UPLOAD_KEY.fullmatch(rest):
+                if start_line.method == 'DELETE' and not self.hub_keys.matches(headers.get('Authorization')):
+                    return Verdict(status=403, message=_FORBIDDEN)  # q.site.unload of another process: the hub's
                 if not (self.runtime.uploads.root / rest.split('/')[1]).is_dir():
                     return Verdict(status=404, message='Not Found')
                 return Verdict(0, proves=False)  # a file's key opens that file, nothing else
@@ -255,6 +276,7 @@ class Server:
         ctx = {'server': self}
         files = {**ctx, 'path': str(self.runtime.uploads.root)}
         return Application([
+            Rule(HubMatcher(self.root), HubHandler, ctx),  # first: the hub's requests share the pages' paths
             (rf'{r}_s/', SocketHandler, ctx),
             (rf'{r}_s', RedirectHandler, {'url': f'{self.root}_s/'}),
             (rf'{r}_f/', UploadHandler, ctx),

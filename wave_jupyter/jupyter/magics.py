@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ast
 import asyncio
+import os
 import shlex
 from typing import Any
 
@@ -32,7 +33,8 @@ USAGE = '''%wave listen /route [handler] [--mode unicast|multicast|broadcast] [-
 %wave state /route
 %wave logs /route
 %wave export /route app.py    the app as a plain h2o_wave file (handler, helpers, imports), for `wave run`
-%wave checkpoint /route DIR   q.app and q.user as h2o_wave's checkpoint: H2O_WAVE_CHECKPOINT_DIR=DIR wave run app'''
+%wave checkpoint /route DIR   q.app and q.user as h2o_wave's checkpoint: H2O_WAVE_CHECKPOINT_DIR=DIR wave run app
+%wave env [--file PATH]   this server for other processes: `!wave run app`, `!python script.py` (h2o_wave) use it'''
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,6 +95,20 @@ class WaveMagics(Magics):
             raise UsageError(str(e)) from None
         print(f'Running {o.path}: its apps and pages appear in `%wave status` as they start; '
               f'show one with `%wave show /route`.')
+
+    def _env(self, args: list[str]) -> None:
+        p = _parser('%wave env', route=False)
+        p.add_argument('--file', default=None)
+        o = p.parse_args(args)
+        env = PROCESS.env(o.file)
+        os.environ.update(env)  # what `!wave run app` and subprocess inherit
+        # Names only: the values hold the server's secret and key pair, and this output is saved with the notebook.
+        where = f'written to {o.file} (mode 0600; `source` it in a shell) and ' if o.file else ''
+        print(f'Wave server {urls.where(env["H2O_WAVE_ADDRESS"])}: {", ".join(env)} {where}set in this kernel\'s '
+              f'environment. h2o_wave programs it starts use this server: start them in the background '
+              f'(`!wave run app &`, `subprocess.Popen`, `await asyncio.create_subprocess_exec`), since the server '
+              f'runs on this kernel\'s loop and a cell that waits for one holds it. The values hold the server\'s '
+              f'secrets: do not print them.')
 
     def _show(self, args: list[str]) -> Any:
         p = _parser('%wave show')

@@ -1,0 +1,249 @@
+"""The notebook as a Wave server for other processes (waved's hub API): unmodified h2o_wave scripts and apps in their
+own processes, with the real SDK, use our server as they use waved. Scripts save pages that tabs see live and cells
+read; an app run as `wave run` runs it (uvicorn) gets its tabs' clicks and uploads, survives a kill and a restart, and
+shows the same text as under waved; nothing of the hub answers without its key pair."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import psutil
+import pytest
+from conftest import ServerThread, wait_for
+from kernel import Kernel
+from support import WaveProcess, multipart, request, same_clicks
+from wsclient import Tab, WaveSocket
+
+from wave_jupyter.production import Waved, stop_process
+
+APPS = Path(__file__).resolve().parent / 'apps'
+SCRIPT = APPS / 'hub_script.py'
+
+
+@pytest.fixture(scope='module')
+def hub():
+    st = ServerThread(reconnect_timeout=0.5)
+    st.env = st.call(st.server.env)
+    yield st
+    st.stop()
+
+
+def run_script(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], env={**os.environ, **env}, capture_output=True,
+                          text=True, timeout=60)
+
+
+def basic(key_id: str, secret: str) -> str:
+    return 'Basic ' + base64.b64encode(f'{key_id}:{secret}'.encode()).decode()
+
+
+def keys_of(env: dict) -> dict[str, str]:
+    return {'Authorization': basic(env['H2O_WAVE_ACCESS_KEY_ID'], env['H2O_WAVE_ACCESS_KEY_SECRET'])}
+
+
+def headers_only(server, method: str, path: str, headers: dict) -> int:
+    """The status of a request whose body is never sent: a refusal as the headers arrive."""
+    with socket.create_connection(('127.0.0.1', server.port), timeout=10) as s:
+        lines = [f'{method} {path} HTTP/1.1', 'Host: 127.0.0.1', *(f'{k}: {v}' for k, v in headers.items())]
+        s.sendall(('\r\n'.join(lines) + '\r\n\r\n').encode())
+        return int(s.recv(200).split()[1])
+
+
+def test_a_script_in_another_process_saves_pages_that_tabs_see_live(hub):
+    runtime = hub.server.runtime
+    hub.call(lambda: runtime.cache.setdefault('notebook', {}).update(said='hi'))  # as q.site.cache.set would
+    before = WaveSocket(hub.server)
+    before.hello()
+    before.send('+ /ext ')  # a tab on the page before the script makes it
+    before.recv_until(lambda d: d == {'e': 'not_found'})
+    done = run_script(hub.env)
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout)
+    # Live, byte for byte what the SDK sent: the card, then its new content.
+    assert before.recv_until(lambda d: 'd' in d)['d'][0]['d']['content'] == 'hello'
+    assert before.recv_until(lambda d: 'd' in d) == {'d': [{'k': 'm content', 'v': 'world'}]}
+    stored = hub.call(lambda: runtime.broker.pages.dump('/ext'))
+    assert said['load'] == {'p': stored} and stored['c']['m']['d']['content'] == 'world'
+    assert said['given'] == 'hi' and said['keys'] == ['said']  # one cache for the notebook and the script
+    assert runtime.cache['script'] == {'said': {'n': 1}}
+    late = WaveSocket(hub.server)
+    late.hello()
+    late.send('+ /ext ')
+    assert late.recv_until(lambda d: 'p' in d)['p']['c']['m']['d']['content'] == 'world'
+    done = run_script(hub.env, '/ext', '--drop')
+    assert done.returncode == 0, done.stderr
+    late.recv_until(lambda d: d == {'d': [{}]})  # the script's page.drop()
+    assert hub.call(lambda: runtime.broker.pages.dump('/ext')) == {'c': {}}
+    before.close()
+    late.close()
+
+
+def test_the_hub_refuses_requests_without_its_keys_and_bad_bodies_and_keeps_serving(hub):
+    server, env = hub.server, hub.env
+    keys = keys_of(env)
+    pages = hub.server.runtime.broker.pages
+    ops = b'{"d":[{"k":"x","d":{"view":"markdown","box":"1 1 1 1","title":"t","content":"c"}}]}'
+
+    def patch(path: str, headers: dict, body: bytes = ops, secret: bool = True) -> int:
+        return request(server, 'PATCH', path, secret=secret, headers=headers, body=body)[0]
+
+    assert patch('/h1', {}) == 405  # no keys: not the hub's request at all (the page's address)
+    assert patch('/h1', {'Authorization': basic(env['H2O_WAVE_ACCESS_KEY_ID'], 'wrong')}) == 401
+    assert patch('/h1', {'Authorization': basic('access_key_id', 'access_key_secret')}) == 401  # waved's default
+    assert patch('/h1', {'Authorization': 'Basic !!!'}) == 401
+    assert patch('/h1', keys, secret=False) == 403  # the keys without the server's secret path
+    assert patch('/h1', {**keys, 'Origin': 'http://evil.example', 'Sec-Fetch-Site': 'cross-site'}) == 403
+    for body in (b'{"d":', b'[1]', b'{"d":5}', b'\xff', b'[' * 100_000):  # (a bad op alone is skipped, as by waved)
+        assert patch('/h1', keys, body) == 400, body
+    assert '/h1' not in pages.paths()
+    big = json.dumps({'d': [{'k': 'x', 'd': {'view': 'markdown', 'box': '1 1 1 1', 'title': 't',
+                                              'content': 'y' * 200_000}}]}).encode()
+    assert patch('/h1', keys, big) == 200  # above the browser side's 64 KiB, as waved takes it
+    assert headers_only(server, 'PATCH', server.root + 'h2', {**keys, 'Content-Length': str(6 << 20)}) == 413
+    assert '/h2' not in pages.paths()
+    status, _, body = request(server, 'GET', '/h1', secret=True, headers={**keys, 'Content-Type': 'application/json'})
+    assert status == 200 and json.loads(body)['p']['c']['x']['d']['content'] == 'y' * 200_000
+    register = {'register_app': {'mode': 'unicast', 'route': '/mine', 'address': 'http://127.0.0.1:9',
+                                 'key_id': 'a', 'key_secret': 'b'}}
+    hub.listen('/mine', lambda q: None)
+    status, _, body = request(server, 'POST', '/', secret=True, headers=keys, body=json.dumps(register).encode())
+    assert status == 409 and b'app of this notebook' in body  # a notebook's app keeps its route
+    for bad in ({'register_app': {'route': 'x'}}, {'register_app': {**register['register_app'], 'mode': 'any'}},
+                {'register_app': {**register['register_app'], 'address': 'file:///etc'}}, {'nothing': 1}):
+        assert request(server, 'POST', '/', secret=True, headers=keys, body=json.dumps(bad).encode())[0] == 400
+    assert request(server, 'GET', '/_c/s/missing', secret=True, headers=keys)[0] == 404
+    assert request(server, 'POST', '/_m/x', secret=True, headers=keys)[0] == 501
+    body, content_type = multipart('files', 'x.txt', b'x')
+    status, _, reply = request(server, 'POST', '/_f/', secret=True, headers={**keys, 'Content-Type': content_type},
+                               body=body)  # q.site.upload of another process
+    (url,) = json.loads(reply)['files']
+    assert status == 200 and request(server, 'GET', url)[2] == b'x'
+    assert request(server, 'DELETE', url)[0] == 403  # q.site.unload needs the keys
+    assert request(server, 'DELETE', url, headers=keys)[0] == 200
+    assert request(server, 'GET', url)[0] == 404
+    tab = Tab('/mine', server)  # and the server still serves its browsers
+    tab.recv_docs()
+    tab.close()
+
+
+def test_an_unmodified_app_under_wave_run_gets_clicks_uploads_and_survives_a_kill(browser, tmp_path):
+    """`python -m wave_jupyter serve` as the Wave server, `wave run` as the app's runner, Chromium as the user."""
+    env_file = tmp_path / 'wave.env'
+    server = WaveProcess([sys.executable, '-m', 'wave_jupyter', 'serve', '--port', '0', '--env-file', str(env_file)],
+                         tmp_path)
+    app = None
+    try:
+        assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+        env = dict(re.findall(r"^export (\w+)='([^']*)'$", env_file.read_text(), re.M))
+        assert set(env) >= {'H2O_WAVE_ADDRESS', 'H2O_WAVE_BASE_URL', 'H2O_WAVE_ACCESS_KEY_ID',
+                            'H2O_WAVE_ACCESS_KEY_SECRET', 'H2O_WAVE_LISTEN', 'H2O_WAVE_NO_AUTOSTART'}
+
+        def wave_run() -> subprocess.Popen:
+            p = subprocess.Popen([sys.executable, '-m', 'h2o_wave', 'run', '--no-reload', 'hub_demo'], cwd=APPS,
+                                 env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            url = server.next_url(timeout=60)  # the server says where the app is once it registers
+            assert url.endswith('/demo')
+            return p, url
+
+        app, url = wave_run()
+        assert not [c for c in psutil.Process(app.pid).children(recursive=True) if 'waved' in c.name()]
+        ctx = browser.new_context()
+        page = ctx.new_page()
+        page.goto(url)
+        page.locator('text=Nothing yet').wait_for(timeout=20_000)
+        page.fill('[data-test=txt]', 'world')
+        page.click('[data-test=go]')
+        page.locator('text=Clicked 1: world').wait_for()
+        note = tmp_path / 'note.txt'
+        note.write_text('from the browser')
+        page.set_input_files('input[type=file]', str(note))
+        page.click('button:has-text("Attach")')
+        page.locator('text=Attached from the browser').wait_for()  # downloaded, then unloaded, by the app's process
+        app.send_signal(signal.SIGKILL)  # no unregister: the next click finds it gone
+        app.wait(10)
+        with page.expect_event('load', timeout=20_000):  # the server drops it: {"r":1}, the tab reloads
+            page.click('[data-test=go]')
+        page.wait_for_function("() => document.body.innerText.trim() && !document.body.innerText.includes('Clicked')")
+        app, url = wave_run()  # it registers again: the open tab reloads into it
+        page.locator('text=Nothing yet').wait_for(timeout=20_000)
+        page.fill('[data-test=txt]', 'again')
+        page.click('[data-test=go]')
+        page.locator('text=Clicked 1: again').wait_for()
+        ctx.close()  # the tab goes: after the reconnect timeout the app hears client_disconnect
+        at = SimpleNamespace(port=int(env['H2O_WAVE_LISTEN'].rsplit(':', 1)[1]), root=env['H2O_WAVE_BASE_URL'])
+
+        def gone() -> int:  # the tabs the app heard leave (it counts them in q.site.cache)
+            status, _, body = request(at, 'GET', '/_c/tabs/gone', secret=True, headers=keys_of(env))
+            return json.loads(body) if status == 200 else 0
+        wait_for(lambda: gone() >= 1, timeout=30, what="the app's disconnect handler")
+    finally:
+        if app is not None:
+            stop_process(app)
+        server.stop()
+
+
+def test_the_same_app_file_shows_the_same_text_under_waved_and_under_our_hub(browser, tmp_path):
+    hub_server = ServerThread(reconnect_timeout=0.5)
+    env = hub_server.call(hub_server.server.env)
+    app = subprocess.Popen([sys.executable, '-m', 'h2o_wave', 'run', '--no-reload', 'hub_demo'], cwd=APPS,
+                           env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: '/demo' in hub_server.server.runtime.apps, timeout=60, what='the app to register')
+        with Waved(APPS / 'hub_demo.py') as waved:
+            ctx = browser.new_context()
+            pages = {'waved': ctx.new_page(), 'hub': ctx.new_page()}
+            pages['waved'].goto(waved.url)
+            pages['hub'].goto(hub_server.url('/demo'))
+
+            def type_and_go(text):
+                def act(page):
+                    page.fill('[data-test=txt]', text)
+                    page.click('[data-test=go]')
+                return act
+            steps = [(lambda p: None, 'Nothing yet'), (type_and_go('one'), 'Clicked 1: one'),
+                     (type_and_go('two'), 'Clicked 2: two')]
+            for seen in same_clicks(pages, steps):
+                assert seen['waved'] == seen['hub'], seen
+            ctx.close()
+    finally:
+        stop_process(app)
+        hub_server.stop()
+
+
+def test_a_notebook_hands_its_server_to_a_process_and_reads_what_it_wrote(tmp_path):
+    kernel = Kernel()
+    try:
+        kernel.run('%load_ext wave_jupyter')
+        out = kernel.run('%wave env')['stdout']
+        assert 'H2O_WAVE_ADDRESS' in out and 'H2O_WAVE_ACCESS_KEY_SECRET' in out
+        secret = kernel.eval("__import__('os').environ['H2O_WAVE_ACCESS_KEY_SECRET']")
+        base = kernel.eval("__import__('os').environ['H2O_WAVE_BASE_URL']")
+        assert secret not in out and base.strip('/') not in out  # names, never values: the output is saved
+        kernel.run('from h2o_wave import ui\nfrom wave_jupyter import listen, site, apps\n'
+                   'async def serve(q):\n    q.page["a"] = ui.markdown_card(box="1 1 1 1", title="in", content="x")\n'
+                   '    await q.page.save()\n'
+                   "local = listen('/local', serve)")
+        # In the background (the server runs on the kernel's loop: a cell that blocks on the process blocks it).
+        done = kernel.run(f'import asyncio, sys\n'
+                          f'p = await asyncio.create_subprocess_exec(sys.executable, {str(SCRIPT)!r}, '
+                          f'"/from-a-script", stderr=asyncio.subprocess.PIPE)\n'
+                          f'print(await p.wait(), (await p.stderr.read()).decode()[-500:])', timeout=60)
+        assert done['stdout'].startswith('0'), done
+        page = kernel.eval("site.load('/from-a-script')")
+        assert page['p']['c']['m']['d']['content'] == 'world'
+        assert kernel.eval('list(apps)') == ['/local']  # the notebook's own app, beside the script's page
+        env_file = tmp_path / 'k.env'
+        out = kernel.run(f'%wave env --file {env_file}')['stdout']
+        assert str(env_file) in out and secret in env_file.read_text() and secret not in out
+    finally:
+        kernel.shutdown()
