@@ -17,11 +17,13 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import nbformat
 import psutil
 import pytest
 from conftest import ServerThread, wait_for
+from jupyter_process import JupyterServer
 from kernel import Kernel
-from support import WaveProcess, multipart, request, same_clicks
+from support import WaveProcess, multipart, output_text, request, run_cell, same_clicks, wait_for_kernel
 from wsclient import Tab, WaveSocket
 
 from wave_jupyter.production import Waved, stop_process
@@ -192,6 +194,32 @@ def test_an_unmodified_app_under_wave_run_gets_clicks_uploads_and_survives_a_kil
         server.stop()
 
 
+def test_an_app_of_another_process_in_broadcast_mode_shares_its_page_and_can_be_replaced(hub):
+    env = {**hub.env, 'HUB_DEMO_MODE': 'broadcast'}
+    app = subprocess.Popen([sys.executable, '-m', 'h2o_wave', 'run', '--no-reload', 'hub_demo'], cwd=APPS,
+                           env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: '/demo' in hub.server.runtime.apps, timeout=60, what='the app to register')
+        ada, bob = Tab('/demo', hub.server), Tab('/demo', hub.server)
+        ada.recv_text('Nothing yet')
+        bob.recv_text('Nothing yet')
+        ada.click(txt='for all', go=True)
+        bob.recv_text('Clicked 1: for all')  # one page for every tab: the other tab sees the click
+        register = {'register_app': {'mode': 'unicast', 'route': '/demo', 'address': 'http://127.0.0.1:9',
+                                     'key_id': 'k', 'key_secret': 's'}}
+        status = request(hub.server, 'POST', '/', secret=True, headers=keys_of(hub.env),
+                         body=json.dumps(register).encode())[0]
+        assert status == 200  # registering over a route: the newest app has it, its tabs reload
+        ada.recv_until(lambda d: d == {'r': 1})
+        assert hub.call(lambda: hub.server.runtime.apps['/demo'].address) == 'http://127.0.0.1:9'
+        bob.recv_until(lambda d: d == {'r': 1})
+        ada.close()
+        bob.close()
+    finally:
+        stop_process(app)  # its unregister_app names the route: like waved, the hub frees it, whoever holds it
+    wait_for(lambda: '/demo' not in hub.server.runtime.apps, timeout=10, what='the route to be free')
+
+
 def test_the_same_app_file_shows_the_same_text_under_waved_and_under_our_hub(browser, tmp_path):
     hub_server = ServerThread(reconnect_timeout=0.5)
     env = hub_server.call(hub_server.server.env)
@@ -247,3 +275,50 @@ def test_a_notebook_hands_its_server_to_a_process_and_reads_what_it_wrote(tmp_pa
         assert str(env_file) in out and secret in env_file.read_text() and secret not in out
     finally:
         kernel.shutdown()
+
+
+RUN_SCRIPT = ('import asyncio, sys\n'
+              'p = await asyncio.create_subprocess_exec(sys.executable, {script!r}, "/ext", "--say", {say!r})\n'
+              'print("exit", await p.wait())')
+START_APP = ('import subprocess, sys\nfrom wave_jupyter import PROCESS\n'
+             'app = subprocess.Popen([sys.executable, "-m", "h2o_wave", "run", "--no-reload", "hub_demo"],\n'
+             '                       cwd={apps!r})\n'
+             'while "/demo" not in PROCESS.current_runtime.apps:\n    await asyncio.sleep(0.1)\n'
+             "print('registered')")
+
+
+def test_jupyterlab_views_show_a_scripts_page_live_and_an_app_of_another_process(browser, tmp_path):
+    cells = ['%load_ext wave_jupyter\n%wave env', RUN_SCRIPT.format(script=str(SCRIPT), say='first'),
+             '%wave show /ext', RUN_SCRIPT.format(script=str(SCRIPT), say='second'), START_APP.format(apps=str(APPS)),
+             '%wave show /demo', '%wave status', 'app.terminate(); app.wait()']
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nbformat.write(nb, tmp_path / 'hub.ipynb')
+    server = JupyterServer(tmp_path, extra_args=('--LabApp.expose_app_in_browser=True',))
+    ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(f'{server.url}lab/tree/hub.ipynb?token={server.token}')
+        page.wait_for_selector('.jp-Notebook .jp-Cell')
+        wait_for_kernel(page)
+        for i in range(3):
+            run_cell(page, i)
+        assert 'exit 0' in output_text(page, 1)
+        script_view = page.frame_locator('.jp-Notebook .jp-Cell >> nth=2 >> iframe.wave-jupyter-frame')
+        script_view.locator('text=first').wait_for()
+        run_cell(page, 3)  # the script runs again: the open view shows its new page at once
+        script_view.locator('text=second').wait_for()
+        run_cell(page, 4, timeout=90)
+        run_cell(page, 5)
+        app_view = page.frame_locator('.jp-Notebook .jp-Cell >> nth=5 >> iframe.wave-jupyter-frame')
+        app_view.locator('text=Nothing yet').wait_for()
+        app_view.locator('[data-test=txt]').fill('from the notebook')
+        app_view.locator('[data-test=go]').click()
+        app_view.locator('text=Clicked 1: from the notebook').wait_for()  # the click reached the other process
+        run_cell(page, 6)
+        assert 'another process (127.0.0.1:' in output_text(page, 6)
+        run_cell(page, 7)
+    finally:
+        ctx.close()
+        server.stop()

@@ -7,10 +7,11 @@ import sys
 from h2o_wave import site, ui
 
 route = sys.argv[1] if len(sys.argv) > 1 else '/ext'
+said = sys.argv[sys.argv.index('--say') + 1] if '--say' in sys.argv else 'world'
 page = site[route]
 page['m'] = ui.markdown_card(box='1 1 2 2', title='From a script', content='hello')
 page.save()
-page['m'].content = 'world'
+page['m'].content = said
 page.save()
 site.cache.set('script', 'said', {'n': 1})
 print(json.dumps({'load': site.load(route), 'given': site.cache.get('notebook', 'said'),

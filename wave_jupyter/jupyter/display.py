@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import html
 import weakref
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
@@ -14,6 +15,9 @@ from .. import events, urls
 from ..app import App
 from .output import Console
 from .widget import WaveView
+
+if TYPE_CHECKING:
+    from ..runtime import Runtime
 
 #: The open views of each app (closed views are dropped as new ones come; an app that is gone takes its list along).
 _views: weakref.WeakKeyDictionary[App, list[WaveView]] = weakref.WeakKeyDictionary()
@@ -42,6 +46,22 @@ def view(app: App, height: int | None = None, transport: str | None = None) -> W
     app.runtime.events.subscribe_once(_count_clients, _count_clients, events.ClientAttached, events.ClientLeft)
     _views[app] = [*views_of(app), v]
     return v
+
+
+@dataclass
+class Route:
+    """A route of the kernel's server that no app of this kernel serves: a script's page (``site['/x']``, from here
+    or another process), or an app of another process (``wave run`` against ``%wave env``)."""
+
+    runtime: Runtime
+    route: str
+    transport: str = 'auto'
+
+
+def route_view(runtime: Runtime, route: str, height: int | None = None) -> WaveView:
+    """A new live view of ``route``, as :func:`view` is of an app."""
+    tabs = sum(c.route == route for c in runtime.broker.clients.values())
+    return WaveView(Route(runtime, route), height=-1 if height is None else height, clients=tabs)
 
 
 def views_of(app: App) -> list[WaveView]:

@@ -27,7 +27,7 @@ USAGE = '''%wave listen /route [handler] [--mode unicast|multicast|broadcast] [-
                           [--transport auto|direct|proxy|comm]
 %%wave /route [--mode ...] [--height N] [--reset]   (the cell is the handler: an `async def`, or a body using `q`)
 %wave run path.py         run an unmodified Wave app or script file
-%wave show /route [--height N]
+%wave show /route [--height N]   (an app, a script's page, or an app of another process)
 %wave stop /route | --all
 %wave status
 %wave state /route
@@ -114,7 +114,11 @@ class WaveMagics(Magics):
         p = _parser('%wave show')
         p.add_argument('--height', type=int, default=None)
         o = p.parse_args(args)
-        return wave_display.view(_app(o.route), o.height)
+        route = _route(o.route)
+        runtime = PROCESS.current_runtime
+        if route not in apps and runtime is not None and (route in runtime.apps or runtime.broker.pages.get(route)):
+            return wave_display.route_view(runtime, route, o.height)  # a script's page, an app of another process
+        return wave_display.view(_app(route), o.height)
 
     def _stop(self, args: list[str]) -> None:
         p = _parser('%wave stop', route=False)
@@ -133,6 +137,10 @@ class WaveMagics(Magics):
         def where(a: App) -> str:
             return urls.where(a.runtime.browser_urls(a.route).get('direct', '')) or 'comm only'
         rows = [(a.route, a.mode, len(a.tabs), len(a.history), len(a.errors), where(a)) for a in apps.values()]
+        runtime = PROCESS.current_runtime
+        others = [a for a in runtime.apps.values() if not isinstance(a, App)] if runtime is not None else []
+        rows += [(a.route, a.mode, sum(c.route == a.route for c in runtime.broker.clients.values()), '', '',
+                  f'another process ({urls.where(getattr(a, "address", ""))})') for a in others]
         from IPython.display import HTML
         display(HTML(table(['route', 'mode', 'tabs', 'queries', 'errors', 'served at'], rows, empty='no apps running')))
 

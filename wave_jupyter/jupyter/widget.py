@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anywidget
 from traitlets import Int, Unicode
@@ -20,7 +20,7 @@ from ..commlink import CommLink
 from ..runner import check_transport
 
 if TYPE_CHECKING:
-    from ..app import App
+    from ..runtime import Runtime
 
 HERE = Path(__file__).parent
 
@@ -39,6 +39,15 @@ def view_module() -> str:
                            'reinstall it with node and npm available') from None
 
 
+class Shown(Protocol):
+    """What a view shows: an app of this kernel (``app.App``), or another route of its server (a script's page, an
+    app of another process)."""
+
+    route: str
+    runtime: Runtime
+    transport: str
+
+
 class WaveView(anywidget.AnyWidget):
     """One view of an app: one Wave client, in an output cell."""
 
@@ -55,7 +64,7 @@ class WaveView(anywidget.AnyWidget):
     #: How many tabs (Wave clients) the app has now, every view and browser tab counted.
     clients = Int(0).tag(sync=True)
 
-    def __init__(self, app: App, height: int = -1, transport: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, app: Shown, height: int = -1, transport: str | None = None, **kwargs: Any) -> None:
         super().__init__(route=app.route, height=height, transport=check_transport(transport or app.transport),
                          **kwargs)
         self.app = app
