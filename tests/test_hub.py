@@ -123,6 +123,11 @@ def test_the_hub_refuses_requests_without_its_keys_and_bad_bodies_and_keeps_serv
     for bad in ({'register_app': {'route': 'x'}}, {'register_app': {**register['register_app'], 'mode': 'any'}},
                 {'register_app': {**register['register_app'], 'address': 'file:///etc'}}, {'nothing': 1}):
         assert request(server, 'POST', '/', secret=True, headers=keys, body=json.dumps(bad).encode())[0] == 400
+    other = {'register_app': {**register['register_app'], 'route': '/taken'}}
+    assert request(server, 'POST', '/', secret=True, headers=keys, body=json.dumps(other).encode())[0] == 200
+    remote = server.runtime.apps['/taken']
+    hub.listen('/taken', lambda q: None)  # a notebook's app takes the route of another process's
+    assert type(server.runtime.apps['/taken']).__name__ == 'App' and remote.dropped
     assert request(server, 'GET', '/_c/s/missing', secret=True, headers=keys)[0] == 404
     assert request(server, 'POST', '/_m/x', secret=True, headers=keys)[0] == 501
     body, content_type = multipart('files', 'x.txt', b'x')

@@ -217,6 +217,9 @@ def mount(runtime: Runtime, route: str, handler: Handler, mode: str | None = Non
     if isinstance(existing, App):
         existing.swap(handler, mode)
         return existing
+    if existing is not None:  # an app of another process (the hub's): the notebook's own takes the route
+        runtime.unregister(existing)
+        runtime.spawn(existing.shutdown())
     app = App(runtime, route, handler, mode, on_startup, on_shutdown)
     runtime.register(app)
     runtime.spawn(app.start())
