@@ -38,10 +38,10 @@ class AppLike(Protocol):
 class Client:
     """One browser tab (one Wave client id), which may outlive several sockets."""
 
-    def __init__(self, client_id: str, headers: dict[str, list[str]], base_url: str = '/') -> None:
+    def __init__(self, client_id: str, headers: dict[str, list[str]], location_base: str = '/') -> None:
         self.id = client_id
         #: The prefix this tab sees in its location (e.g. behind jupyter-server-proxy), stripped from frame paths.
-        self.base_url = base_url
+        self.location_base = location_base
         self.subject = ANON
         self.username = ANON
         self.headers = headers
@@ -79,14 +79,14 @@ class Broker:
     # --- sockets -----------------------------------------------------------------------------------------------
 
     def connect(self, conn: Connection, client_id: str | None, headers: dict[str, list[str]],
-                base_url: str = '/') -> Client:
+                location_base: str = '/') -> Client:
         """A socket opened. A known ``client-id`` takes its client back (state kept); anything else gets a new id.
 
-        ``base_url`` is the prefix of the paths this tab sends (its location's), stripped to find routes.
+        ``location_base`` is the prefix of the paths this tab sends (its location's), stripped to find routes.
         """
         client = self.clients.get(client_id) if client_id else None
         if client is not None:
-            client.base_url = base_url
+            client.location_base = location_base
             if client.expiry is not None:
                 client.expiry.cancel()
                 client.expiry = None
@@ -94,7 +94,7 @@ class Broker:
             if old is not None and old is not conn:
                 old.close()
             return client
-        client = Client(str(uuid.uuid4()), headers, base_url)
+        client = Client(str(uuid.uuid4()), headers, location_base)
         client.conn = conn
         self.clients[client.id] = client
         client.send(protocol.client_id_doc(client.id))
@@ -128,7 +128,7 @@ class Broker:
         """Handle one frame. Bad frames are answered with a logged error, never an exception."""
         try:
             frame = protocol.parse_frame(text)
-            route = protocol.route_of(frame.path, client.base_url)
+            route = protocol.route_of(frame.path, client.location_base)
             if frame.kind == protocol.WATCH:
                 self.watch(client, route, frame.data)
             elif frame.kind == protocol.QUERY:
