@@ -633,6 +633,17 @@ def test_one_folder_uploads_refuse_two_files_of_one_name(wave):
     assert _upload_folders(wave) == before
 
 
+@pytest.mark.parametrize('name', ['../x.txt', '/etc/x.txt', 'a/../../x.txt', 'a//x.txt'])
+def test_a_folder_upload_keeps_its_tree_but_never_leaves_its_folder(wave, name):
+    before = _upload_folders(wave)
+    status, reply = _upload(wave, name, b'x', one_folder=True)
+    assert status == 400 and b'folder upload' in reply, reply
+    assert _upload_folders(wave) == before
+    status, reply = _upload(wave, 'web/js/x.js', b'x', one_folder=True)  # what q.site.upload_dir sends
+    (url,) = json.loads(reply)['files']
+    assert status == 200 and request(wave.server, 'GET', f'{url}/web/js/x.js')[2] == b'x'
+
+
 def test_head_of_an_app_page_is_answered(wave):
     status, headers, body = request(wave.server, 'HEAD', '/demo', secret=True)
     assert status == 200 and headers['Content-Type'].startswith('text/html') and body == b''

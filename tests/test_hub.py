@@ -14,6 +14,9 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -88,6 +91,9 @@ def test_a_script_in_another_process_saves_pages_that_tabs_see_live(hub):
     assert hub.call(lambda: runtime.broker.pages.dump('/ext')) == {'c': {}}
     before.close()
     late.close()
+    named = f'/{uuid.uuid4()}'  # Wave's tour names its pages so: a page like a tab's id is a page all the same
+    assert run_script(hub.env, named).returncode == 0
+    assert hub.call(lambda: runtime.broker.pages.dump(named))['c']['m']['d']['content'] == 'world'
 
 
 def test_the_hub_refuses_requests_without_its_keys_and_bad_bodies_and_keeps_serving(hub):
@@ -223,6 +229,40 @@ def test_an_app_of_another_process_in_broadcast_mode_shares_its_page_and_can_be_
     finally:
         stop_process(app)  # its unregister_app names the route: like waved, the hub frees it, whoever holds it
     wait_for(lambda: '/demo' not in hub.server.runtime.apps, timeout=10, what='the route to be free')
+
+
+def test_an_app_that_registers_before_it_listens_gets_its_first_query_when_it_does(hub):
+    """h2o_wave registers an app before uvicorn listens: a tab that reloads into it at once must not lose it."""
+    got: list[bytes] = []
+
+    class App(BaseHTTPRequestHandler):
+        def do_POST(self):
+            got.append(self.rfile.read(int(self.headers['Content-Length'] or 0)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    probe = socket.socket()
+    probe.bind(('127.0.0.1', 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    register = {'register_app': {'mode': 'unicast', 'route': '/late', 'address': f'http://127.0.0.1:{port}',
+                                 'key_id': 'k', 'key_secret': 's'}}
+    assert request(hub.server, 'POST', '/', secret=True, headers=keys_of(hub.env),
+                   body=json.dumps(register).encode())[0] == 200
+    tab = Tab('/late', hub.server)  # its boot query meets a closed port
+    wait_for(lambda: hub.server.runtime.apps['/late'].refused >= 3, timeout=5, what='the app to refuse the query')
+    app = HTTPServer(('127.0.0.1', port), App)  # the app starts listening
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    try:
+        wait_for(lambda: got, timeout=10, what='the boot query to reach the app')
+        assert json.loads(got[0])['data'] == {} and '/late' in hub.server.runtime.apps
+    finally:
+        app.shutdown()
+        tab.close()
+        hub.call(lambda: hub.server.runtime.apps['/late'].drop('the test is done'))
 
 
 def test_the_same_app_file_shows_the_same_text_under_waved_and_under_our_hub(browser, tmp_path):

@@ -34,9 +34,6 @@ from .security import KeyPair
 
 log = logging.getLogger('wave_jupyter')
 
-_CLIENT_ID = re.compile(r'/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}')
-
-
 class HubHost(Host):
     """What the hub uses of the server besides what every handler does."""
 
@@ -137,10 +134,6 @@ class HubHandler(_Guarded, RequestHandler):
         doc = self._json()
         if not (isinstance(doc, dict) and isinstance(doc.get('d'), list)):
             raise HTTPError(400, reason='Bad Request: expected an ops document {"d": [...]}')
-        broker = self.server.runtime.broker
-        if _CLIENT_ID.fullmatch(path) and path[1:] not in broker.clients and path not in broker.pages:
-            self._reply()  # a tab that is gone (an app may answer its last query late): waved keeps nothing either
-            return
         raw = self.request.body.decode()
         if '\n' in raw or '\r' in raw:
             raw = protocol.dumps(doc)  # the UI splits frames on newlines

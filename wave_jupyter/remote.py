@@ -28,6 +28,9 @@ log = logging.getLogger('wave_jupyter')
 DISCONNECT = '{"data": {"":{"@system":{"client_disconnect":true}}}}'
 #: Seconds an app has to take a query (it answers at once and runs the handler afterwards).
 TIMEOUT = 10.0
+#: Seconds a new app may refuse connections: h2o_wave registers before uvicorn listens, and a tab that reloads into
+#: the app at once may come first.
+STARTING = 5.0
 
 
 class RemoteApp:
@@ -44,6 +47,11 @@ class RemoteApp:
         self._last: dict[str, asyncio.Task] = {}
         self._booted: set[str] = set()
         self.dropped = False
+        #: It has answered once: from then on a refused connection means it is gone.
+        self.answered = False
+        #: Connections it refused while starting.
+        self.refused = 0
+        self._registered = asyncio.get_running_loop().time()
 
     def __repr__(self) -> str:
         return f'<RemoteApp {self.route} at {self.address}>'
@@ -85,12 +93,22 @@ class RemoteApp:
             return
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=TIMEOUT)
-        try:
-            reply = await self._http.post(self.address + path, content=body.encode(),
-                                          headers={**headers, 'Authorization': self.key.header()})
-        except httpx.HTTPError as e:
-            self.drop(f'it did not answer ({type(e).__name__}: {e})')
-            return
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                reply = await self._http.post(self.address + path, content=body.encode(),
+                                              headers={**headers, 'Authorization': self.key.header()})
+                break
+            except httpx.ConnectError as e:
+                if self.answered or loop.time() - self._registered > STARTING or self.dropped:
+                    self.drop(f'it did not answer ({type(e).__name__}: {e})')
+                    return
+                self.refused += 1
+                await asyncio.sleep(0.1)  # still starting
+            except httpx.HTTPError as e:
+                self.drop(f'it did not answer ({type(e).__name__}: {e})')
+                return
+        self.answered = True
         if reply.status_code != 200:
             self.drop(f'it answered {reply.status_code} {reply.reason_phrase}')
 

@@ -22,6 +22,8 @@ from python_multipart.multipart import parse_options_header
 #: The most file parts one upload may hold, and the longest file name (bytes, as most file systems allow).
 MAX_PARTS = 1000
 MAX_NAME = 255
+#: Folders within an uploaded folder.
+MAX_DEPTH = 32
 
 
 class UploadError(ValueError):
@@ -92,6 +94,15 @@ class UploadStore:
                 path.parent.rmdir()
         else:
             raise UploadError(f'no such upload: {relative!r}')
+
+
+def safe_relative(filename: str) -> str:
+    """A path inside an uploaded folder (``q.site.upload_dir`` sends ``editor/main.js``): plain segments, each a safe
+    name, never absolute and never out of the folder."""
+    parts = filename.replace('\\', '/').split('/')
+    if len(parts) > MAX_DEPTH or parts[0] == '' or any(p in ('', '.', '..') for p in parts):
+        raise UploadError(f'bad path in a folder upload {filename[:80]!r}: absolute, empty, a dot segment or too deep')
+    return '/'.join(safe_name(p) for p in parts)
 
 
 class MultipartUpload:
@@ -176,7 +187,8 @@ class MultipartUpload:
         if self._error is not None or options.get(b'name') != b'files' or b'filename' not in options:
             return
         try:
-            name = safe_name(options[b'filename'].decode('utf-8'))
+            raw = options[b'filename'].decode('utf-8')
+            name = safe_relative(raw) if self.one_folder else safe_name(raw)
         except UnicodeDecodeError:
             self._fail('file name is not UTF-8')
             return
@@ -191,7 +203,12 @@ class MultipartUpload:
         else:
             _, folder = self.store.new_folder()
             self.folders.append(folder)
-        self._file = open(folder / name, 'wb')  # noqa: SIM115 - closed in _part_end / abort
+        try:
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(folder / name, 'wb')  # noqa: SIM115 - closed in _part_end / abort
+        except OSError as e:  # a file where a folder of the upload goes, or the other way round
+            self._fail(f'cannot store {name!r} in the folder upload: {e.strerror}')
+            return
         self.stored.append(f'{folder.name}/{name}')
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
