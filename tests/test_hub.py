@@ -6,6 +6,7 @@ shows the same text as under waved; nothing of the hub answers without its key p
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import re
@@ -135,7 +136,8 @@ def test_the_hub_refuses_requests_without_its_keys_and_bad_bodies_and_keeps_serv
     hub.listen('/taken', lambda q: None)  # a notebook's app takes the route of another process's
     assert type(server.runtime.apps['/taken']).__name__ == 'App' and remote.dropped
     assert request(server, 'GET', '/_c/s/missing', secret=True, headers=keys)[0] == 404
-    assert request(server, 'POST', '/_m/x', secret=True, headers=keys)[0] == 501
+    assert request(server, 'POST', '/_p/', secret=True, headers=keys)[0] == 501
+    assert request(server, 'POST', '/_m/x', secret=True, headers=keys, body=b'{}')[0] == 400  # not multipart
     body, content_type = multipart('files', 'x.txt', b'x')
     status, _, reply = request(server, 'POST', '/_f/', secret=True, headers={**keys, 'Content-Type': content_type},
                                body=body)  # q.site.upload of another process
@@ -229,6 +231,46 @@ def test_an_app_of_another_process_in_broadcast_mode_shares_its_page_and_can_be_
     finally:
         stop_process(app)  # its unregister_app names the route: like waved, the hub frees it, whoever holds it
     wait_for(lambda: '/demo' not in hub.server.runtime.apps, timeout=10, what='the route to be free')
+
+
+UPLINK = '''import io, sys
+from h2o_wave import site
+if sys.argv[1] == 'end':
+    site.unlink('cam/x.jpeg')
+else:
+    print(site.uplink('cam/x.jpeg', 'image/jpeg', io.BytesIO(sys.argv[1].encode())))
+'''
+
+
+def test_an_uplinked_stream_reaches_a_browser_frame_by_frame_until_it_is_unlinked(hub):
+    def sdk(arg: str) -> str:
+        done = subprocess.run([sys.executable, '-c', UPLINK, arg], env={**os.environ, **hub.env}, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    endpoint = sdk('one')
+    assert endpoint == hub.server.root + '_m/cam/x.jpeg'
+    viewer = http.client.HTTPConnection('127.0.0.1', hub.server.port, timeout=10)  # as an <img> asks for it
+    viewer.request('GET', endpoint)
+    reply = viewer.getresponse()
+    boundary = re.fullmatch(r'multipart/x-mixed-replace; boundary=(\w+)', reply.headers['Content-Type']).group(1)
+
+    def part() -> bytes:
+        assert reply.readline() == f'--{boundary}\r\n'.encode()
+        headers = dict(line.decode().strip().split(': ', 1) for line in iter(reply.readline, b'\r\n'))
+        assert headers['Content-Type'] == 'image/jpeg'
+        body = reply.read(int(headers['Content-Length']))
+        assert reply.readline() == b'\r\n'
+        return body
+
+    assert part() == b'one'  # the latest frame at once
+    sdk('two')
+    assert part() == b'two'  # then each new one as it comes
+    sdk('end')
+    assert reply.readline() == f'--{boundary}--\r\n'.encode()  # unlinked: the answer ends
+    viewer.close()
+    assert request(hub.server, 'GET', '/_m/cam/x.jpeg', secret=True)[0] == 404
 
 
 def test_an_app_that_registers_before_it_listens_gets_its_first_query_when_it_does(hub):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -126,6 +127,29 @@ class UploadedFileHandler(_Guarded, StaticFileHandler):
             self.server.runtime.uploads.delete(path)
         except UploadError as e:
             raise HTTPError(404, reason=str(e)) from None
+
+
+class StreamHandler(_Guarded, RequestHandler):
+    """``GET {root}_m/<path>``: an uplinked stream, each new frame the next part of one ``multipart/x-mixed-replace``
+    answer (what an ``<img>`` shows as a video), until the app unlinks it or the browser goes."""
+
+    async def get(self, path: str) -> None:
+        stream = self.server.runtime.streams.get(path)
+        if stream is None:
+            raise HTTPError(404, reason='Not Found: no such stream (it ended, or never began)')
+        boundary = secrets.token_hex(12)
+        self.set_header('Content-Type', f'multipart/x-mixed-replace; boundary={boundary}')
+        self.set_header('Cache-Control', 'no-store')
+        shown = 0
+        while (frame := await stream.after(shown)) is not None:
+            self.write(f'--{boundary}\r\nContent-Type: {frame.content_type}\r\nContent-Length: {len(frame.data)}'
+                       f'\r\n\r\n'.encode() + frame.data + b'\r\n')
+            try:
+                await self.flush()
+            except StreamClosedError:
+                return  # the browser went
+            shown = frame.number
+        self.finish(f'--{boundary}--\r\n')
 
 
 @stream_request_body

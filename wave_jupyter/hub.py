@@ -8,8 +8,10 @@ key pair (HTTP basic auth), which :func:`hub_env` hands to a child process with 
 * ``PATCH {root}<page>`` ``{"d": [...]}``: ops for a page, the same pages our apps and scripts write;
   ``GET {root}<page>`` (JSON): the stored page.
 * ``GET/PUT/DELETE {root}_c/<shard>[/<key>]``: ``q.site.cache``, the same values as our apps'.
+* ``POST``/``DELETE {root}_m/<path>``: a frame of an uplinked stream, the stream's end (browsers get it from
+  ``handlers.StreamHandler``).
 * Uploads are the browser's handlers (``POST {root}_f/``; ``GET``/``DELETE {base}_f/<key>/<name>``, see
-  ``Server.check``). Uplinked streams (``_m/``) and waved's proxy (``_p/``) are not served: 501.
+  ``Server.check``). waved's proxy (``_p/``) is not served: 501.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from .remote import RemoteApp
 from .security import KeyPair
 
 log = logging.getLogger('wave_jupyter')
+
+_MIME = re.compile(r'[\w.+-]+/[\w.+-]+')
 
 class HubHost(Host):
     """What the hub uses of the server besides what every handler does."""
@@ -75,9 +79,8 @@ class HubHandler(_Guarded, RequestHandler):
             # No WWW-Authenticate: a browser never prompts for (or remembers) the pair.
             raise HTTPError(401, reason='Unauthorized: the hub API needs this server\'s access key pair '
                                         '(%wave env, or `python -m wave_jupyter serve`, prints it)')
-        if self.path_args and self.path_args[0].startswith(('_m/', '_p/')):
-            raise HTTPError(501, reason='Not Implemented: wave_jupyter serves no uplinked streams (_m/) and no '
-                                        'proxy (_p/)')
+        if self.path_args and self.path_args[0].startswith('_p/'):
+            raise HTTPError(501, reason='Not Implemented: wave_jupyter serves no proxy (_p/)')
 
     def _json(self) -> Any:
         try:
@@ -92,6 +95,9 @@ class HubHandler(_Guarded, RequestHandler):
     # --- apps ----------------------------------------------------------------------------------------------------
 
     def post(self, rest: str) -> None:
+        if rest.startswith('_m/'):
+            self._uplink(rest[3:])
+            return
         doc = self._json()
         if isinstance(doc, dict) and isinstance(doc.get('register_app'), dict):
             self._register(doc['register_app'])
@@ -152,6 +158,20 @@ class HubHandler(_Guarded, RequestHandler):
             raise HTTPError(404, reason='Not Found: no page there')
         self._reply(protocol.page_doc(page), 'application/json')
 
+    # --- streams -------------------------------------------------------------------------------------------------
+
+    def _uplink(self, path: str) -> None:
+        """``q.site.uplink``: one frame of a stream, as a multipart body with one file."""
+        if not path or (not self.request.files and not self.request.body):
+            raise HTTPError(400, reason='Bad Request: expected _m/<path> and a multipart body with one file')
+        files = [f for parts in self.request.files.values() for f in parts]
+        if len(files) != 1:
+            raise HTTPError(400, reason='Bad Request: an uplink carries one file (multipart/form-data)')
+        content_type = files[0].content_type if _MIME.fullmatch(files[0].content_type or '') else \
+            'application/octet-stream'
+        self.server.runtime.streams.publish(path, content_type, files[0].body)
+        self._reply()
+
     # --- the cache -----------------------------------------------------------------------------------------------
 
     def _shard_key(self, rest: str) -> tuple[str, str]:
@@ -185,6 +205,11 @@ class HubHandler(_Guarded, RequestHandler):
         self._reply()
 
     def delete(self, rest: str) -> None:
+        if rest.startswith('_m/'):
+            if not self.server.runtime.streams.end(rest[3:]):
+                raise HTTPError(404, reason='Not Found: no such stream')
+            self._reply()
+            return
         shard, key = self._shard_key(rest)
         self.server.runtime.cache.get(shard, {}).pop(key, None)
         self._reply()

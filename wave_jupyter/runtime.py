@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from . import events
 from .broker import AppLike, Broker
 from .loopthread import LoopThread
+from .streams import Streams
 from .tempdirs import TempDir
 from .uploads import UploadStore
 
@@ -50,6 +51,8 @@ class Runtime:
         self.uploads = UploadStore(self.data_dir / 'f')
         #: ``q.site.cache``: shard -> key -> value.
         self.cache: dict[str, dict[str, Any]] = {}
+        #: ``q.site.uplink`` streams (of apps in other processes, through the hub).
+        self.streams = Streams()
         self.transports: list[Transport] = []
         #: The loop every app lives on, and its thread.
         self.home = LoopThread()
@@ -154,6 +157,7 @@ class Runtime:
         if self.closed:
             return
         self.closed = True
+        self.streams.end_all()
         for transport in list(self.transports):
             await transport.aclose()
         self.drop_connections()

@@ -23,7 +23,15 @@ from .app import App, Handler, mount
 from .assets import index_html, www_dir
 from .config import PORT_ENV, SECRET_ENV, Config
 from .frames import Outbox
-from .handlers import AssetHandler, DoorHandler, IndexHandler, SocketHandler, UploadedFileHandler, UploadHandler
+from .handlers import (
+    AssetHandler,
+    DoorHandler,
+    IndexHandler,
+    SocketHandler,
+    StreamHandler,
+    UploadedFileHandler,
+    UploadHandler,
+)
 from .hub import HubHandler, HubMatcher, hub_env, write_env_file
 from .listener import Gate, Listener, Verdict, bind_loopbacks
 from .runtime import Runtime
@@ -281,6 +289,7 @@ class Server:
             (rf'{r}_s', RedirectHandler, {'url': f'{self.root}_s/'}),
             (rf'{r}_f/', UploadHandler, ctx),
             (rf'{r}_f/(.+)', UploadedFileHandler, files),
+            (rf'{r}_m/(.+)', StreamHandler, ctx),
             (rf'{r}((?:[^/]*/)*[^/]*\.[^/]*)', AssetHandler, {**ctx, 'path': str(www_dir())}),
             (rf'{r}.*', IndexHandler, ctx),
             *([(rf'{re.escape(urls.root(self.base_url, self.door))}(.*)', DoorHandler, ctx)] if self.door else []),
