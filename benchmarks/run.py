@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 from common import machine, markdown, table, write_table  # noqa: E402
 
 SCENARIOS = {'click': 'click_latency', 'ws': 'ws_roundtrip', 'fanout': 'fanout', 'stream': 'stream', 'cost': 'cost',
-             'kernel': 'kernel', 'comm': 'comm', 'lite': 'lite'}
+             'kernel': 'kernel', 'comm': 'comm', 'lite': 'lite', 'hub': 'hub'}
 
 
 def main() -> int:
