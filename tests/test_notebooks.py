@@ -81,7 +81,7 @@ def test_run_all_in_jupyterlab_shows_what_each_notebook_says(browser, tmp_path):
             assert page.locator('.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]').count() == 0, \
                 f'{path.name}: a cell failed: {errors.all_inner_texts()}'
             for text, n in Counter(SHOWN[path.stem]).items():
-                wait_for(lambda text=text, n=n: views_showing(page, text) >= n, timeout=30,
+                wait_for(lambda text=text, n=n: views_showing(page, text) >= n, timeout=60,
                          what=f'{path.name}: {n} view(s) showing {text!r}')
             page.screenshot(path=str(tmp_path / f'run-all-{path.stem}.png'))
             page.evaluate('() => window.jupyterapp.commands.execute("kernelmenu:shutdown")')
