@@ -118,6 +118,7 @@ def test_the_hub_refuses_requests_without_its_keys_and_bad_bodies_and_keeps_serv
     big = json.dumps({'d': [{'k': 'x', 'd': {'view': 'markdown', 'box': '1 1 1 1', 'title': 't',
                                               'content': 'y' * 200_000}}]}).encode()
     assert patch('/h1', keys, big) == 200  # above the browser side's 64 KiB, as waved takes it
+    assert patch('/h3', keys, '{"d":[]}'.encode('utf-16')) == 200  # JSON in UTF-16: relayed as UTF-8
     assert headers_only(server, 'PATCH', server.root + 'h2', {**keys, 'Content-Length': str(6 << 20)}) == 413
     assert '/h2' not in pages.paths()
     status, _, body = request(server, 'GET', '/h1', secret=True, headers={**keys, 'Content-Type': 'application/json'})

@@ -20,7 +20,7 @@ import json
 import logging
 import os
 import re
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
 from tornado.httputil import HTTPServerRequest
@@ -38,7 +38,7 @@ log = logging.getLogger('wave_jupyter')
 
 _MIME = re.compile(r'[\w.+-]+/[\w.+-]+')
 
-class HubHost(Host):
+class HubHost(Host, Protocol):
     """What the hub uses of the server besides what every handler does."""
 
     root: str
@@ -140,7 +140,10 @@ class HubHandler(_Guarded, RequestHandler):
         doc = self._json()
         if not (isinstance(doc, dict) and isinstance(doc.get('d'), list)):
             raise HTTPError(400, reason='Bad Request: expected an ops document {"d": [...]}')
-        raw = self.request.body.decode()
+        try:
+            raw = self.request.body.decode('utf-8')
+        except UnicodeDecodeError:  # JSON in UTF-16 or -32: json reads it, the UI would not
+            raw = '\n'
         if '\n' in raw or '\r' in raw:
             raw = protocol.dumps(doc)  # the UI splits frames on newlines
         try:
