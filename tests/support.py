@@ -242,3 +242,15 @@ def same_clicks(pages: dict, steps: list) -> list[dict[str, str]]:
             page.locator(f'text={expect}').first.wait_for(timeout=20_000)
         seen.append({name: visible(page) for name, page in pages.items()})
     return seen
+
+
+PYTHON3 = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+
+
+def write_notebook(path: Path, cells: list[str], kernelspec: dict | None = None) -> Path:
+    """A notebook of code cells at ``path``, for the kernel ``kernelspec`` (Python 3 unless told)."""
+    import nbformat
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata['kernelspec'] = kernelspec or PYTHON3
+    nbformat.write(nb, path)
+    return path

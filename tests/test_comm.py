@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 from jupyter_process import JupyterServer
-from support import cut_off, output_text, run_cell, wait_for_kernel
+from support import cut_off, output_text, run_cell, wait_for_kernel, write_notebook
 
 SERVE = '''from h2o_wave import ui
 from wave_jupyter import Q, apps, listen
@@ -81,9 +80,7 @@ def disable_our_extension(root) -> None:
 
 def start(root, app: str, transport: str | None) -> JupyterServer:
     disable_our_extension(root)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells(transport)])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, root / 'demo.ipynb')
+    write_notebook(root / 'demo.ipynb', cells(transport))
     expose = 'LabApp' if app == 'lab' else 'JupyterNotebookApp'
     return JupyterServer(root, app=app, extra_args=(f'--{expose}.expose_app_in_browser=True',))
 

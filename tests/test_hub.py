@@ -21,13 +21,12 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
-import nbformat
 import psutil
 import pytest
 from conftest import ServerThread, wait_for
 from jupyter_process import JupyterServer
 from kernel import Kernel
-from support import WaveProcess, multipart, output_text, request, run_cell, same_clicks, wait_for_kernel
+from support import WaveProcess, multipart, output_text, request, run_cell, same_clicks, wait_for_kernel, write_notebook
 from wsclient import Tab, WaveSocket
 
 from wave_jupyter.production import Waved, stop_process
@@ -379,9 +378,7 @@ def test_jupyterlab_views_show_a_scripts_page_live_and_an_app_of_another_process
     cells = ['%load_ext wave_jupyter\n%wave env', RUN_SCRIPT.format(script=str(SCRIPT), say='first'),
              '%wave show /ext', RUN_SCRIPT.format(script=str(SCRIPT), say='second'), START_APP.format(apps=str(APPS)),
              '%wave show /demo', '%wave status', 'app.terminate(); app.wait()']
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, tmp_path / 'hub.ipynb')
+    write_notebook(tmp_path / 'hub.ipynb', cells)
     server = JupyterServer(tmp_path, extra_args=('--LabApp.expose_app_in_browser=True',))
     ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
     page = ctx.new_page()

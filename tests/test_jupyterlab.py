@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import nbformat
 import pytest
 from jupyter_process import JupyterServer
 from support import COUNTER as SERVE
-from support import output_text, run_cell, wait_for_kernel
+from support import output_text, run_cell, wait_for_kernel, write_notebook
 
 CELLS = [
     SERVE.replace('VERSION', 'v1'),
@@ -20,9 +19,7 @@ CELLS = [
 
 
 def notebook(root) -> str:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, root / 'demo.ipynb')
+    write_notebook(root / 'demo.ipynb', CELLS)
     return 'demo.ipynb'
 
 
@@ -126,10 +123,7 @@ fixed.height = 250
 def test_views_fit_their_app_and_follow_it(browser, tmp_path):
     """The view is as tall as the app's page (a small app leaves no void, a tall one does not scroll inside the
     cell), follows it when it grows, and a height given by the user is kept."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in
-                                         [SIZES, 'small', 'big', 'fixed', 'import time\ntime.sleep(3)', 'small']])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, tmp_path / 'sizes.ipynb')
+    write_notebook(tmp_path / 'sizes.ipynb', [SIZES, 'small', 'big', 'fixed', 'import time\ntime.sleep(3)', 'small'])
     server = JupyterServer(tmp_path, app='lab', extra_args=('--LabApp.expose_app_in_browser=True',))
     ctx = browser.new_context(viewport={'width': 1400, 'height': 1000})
     page = ctx.new_page()

@@ -11,9 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
-from support import StaticServer
+from support import StaticServer, write_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Building a site and booting Python cold take a while on a 2-core machine.
@@ -38,9 +37,8 @@ def site(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp('jupyterlite')
     contents = work / 'contents'
     contents.mkdir()
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata['kernelspec'] = {'name': 'python', 'display_name': 'Python (Pyodide)', 'language': 'python'}
-    nbformat.write(nb, contents / 'demo.ipynb')
+    write_notebook(contents / 'demo.ipynb', CELLS, {'name': 'python', 'display_name': 'Python (Pyodide)',
+                                                    'language': 'python'})
     shutil.copy(ROOT / 'notebooks' / '01_hello_wave.ipynb', contents)
     # Only for the test to drive the page (window.jupyterapp); the site needs no configuration of its own.
     (work / 'jupyter-lite.json').write_text(json.dumps(

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import re
 
-import nbformat
 import pytest
 from conftest import wait_for
 from hostile import Attacker, TwinSquatter
 from jupyter_process import JupyterServer
-from support import output_text, run_cell, wait_for_kernel
+from support import output_text, run_cell, wait_for_kernel, write_notebook
 
 SERVE = '''from h2o_wave import ui
 from wave_jupyter import Q, apps, listen
@@ -65,9 +64,7 @@ def attacker():
 def lab(tmp_path_factory, attacker):
     root = tmp_path_factory.mktemp('lab-attacks')
     cells = [c.replace('HOSTILE_URL', f'{attacker.origin}/hostile.html') for c in CELLS]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, root / 'attacks.ipynb')
+    write_notebook(root / 'attacks.ipynb', cells)
     server = JupyterServer(root, base_url='/user/test/', extra_args=('--LabApp.expose_app_in_browser=True',))
     yield server
     server.stop()

@@ -10,12 +10,11 @@ import re
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 from conftest import wait_for
 from jupyter_process import JupyterServer
 from support import COUNTER as SERVE
-from support import cut_off, output_text, run_cell, wait_for_kernel
+from support import cut_off, output_text, run_cell, wait_for_kernel, write_notebook
 
 REPO = Path(__file__).resolve().parent.parent
 BUILT = REPO / 'wave_jupyter' / 'labextension'
@@ -57,9 +56,7 @@ class LabServer(JupyterServer):
 
 
 def notebook(root: Path) -> str:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
-    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
-    nbformat.write(nb, root / 'preview.ipynb')
+    write_notebook(root / 'preview.ipynb', CELLS)
     return 'preview.ipynb'
 
 

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from hostile import squat
 from kernel import Kernel
-from support import WaveProcess, same_clicks
+from support import WaveProcess, same_clicks, write_notebook
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -55,12 +55,6 @@ CELLS = [
     'apps["/greet"].state',
     '%wave status',
 ]
-
-
-def write_notebook(path: Path, cells: list[str]) -> Path:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    nbformat.write(nb, path)
-    return path
 
 
 def export_cli(notebook: Path, out: Path, *args: str) -> str:

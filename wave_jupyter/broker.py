@@ -187,6 +187,10 @@ class Broker:
         if app.mode != UNICAST:
             self.clear_soon(app_page_path(app, client))
 
+    def tabs_at(self, route: str) -> list[Client]:
+        """The tabs showing ``route`` (whoever serves it: an app of ours, of another process, a script's page)."""
+        return [c for c in self.clients.values() if c.route == route]
+
     def page_path_of(self, client: Client) -> str | None:
         app = self.apps.get(client.route) if client.route else None
         return app_page_path(app, client) if app else client.route

@@ -48,7 +48,7 @@ class Host(Protocol):
     def door_page(self, request: httputil.HTTPServerRequest) -> str: ...
 
 
-class _Guarded:
+class Guarded:
     """Hardening headers on every answer; a state-changing request must come from our own pages."""
 
     server: Host
@@ -79,7 +79,7 @@ class _Guarded:
         self.finish(f'{status_code} {self._reason}\n')
 
 
-class IndexHandler(_Guarded, RequestHandler):
+class IndexHandler(Guarded, RequestHandler):
     """Every extensionless path is the UI's document; the UI's router reads the route from the location."""
 
     def get(self) -> None:
@@ -92,7 +92,7 @@ class IndexHandler(_Guarded, RequestHandler):
         self.finish()
 
 
-class DoorHandler(_Guarded, RequestHandler):
+class DoorHandler(Guarded, RequestHandler):
     """A page through a fixed secret's door: the app's page under the server's own secret (see ``Server``)."""
 
     def get(self, _: str) -> None:
@@ -105,11 +105,11 @@ class DoorHandler(_Guarded, RequestHandler):
         self.finish()
 
 
-class AssetHandler(_Guarded, StaticFileHandler):
+class AssetHandler(Guarded, StaticFileHandler):
     pass
 
 
-class UploadedFileHandler(_Guarded, StaticFileHandler):
+class UploadedFileHandler(Guarded, StaticFileHandler):
     """Uploaded files. What a browser uploaded is someone's data, not part of the app: it is served as an attachment
     in a sandbox, so an uploaded ``.html`` or ``.svg`` never runs script in the app's origin. Files the app itself
     published (``q.site.upload``) are served inline, as under waved."""
@@ -129,7 +129,7 @@ class UploadedFileHandler(_Guarded, StaticFileHandler):
             raise HTTPError(404, reason=str(e)) from None
 
 
-class StreamHandler(_Guarded, RequestHandler):
+class StreamHandler(Guarded, RequestHandler):
     """``GET {root}_m/<path>``: an uplinked stream, each new frame the next part of one ``multipart/x-mixed-replace``
     answer (what an ``<img>`` shows as a video), until the app unlinks it or the browser goes."""
 
@@ -153,7 +153,7 @@ class StreamHandler(_Guarded, RequestHandler):
 
 
 @stream_request_body
-class UploadHandler(_Guarded, RequestHandler):
+class UploadHandler(Guarded, RequestHandler):
     """``POST _f/``: multipart field ``files``, streamed to disk as it arrives; answers the paths the browser then
     sends to the app. A bad body is refused with a 400 that says why, and leaves nothing behind."""
 
@@ -210,7 +210,7 @@ class UploadHandler(_Guarded, RequestHandler):
         super().on_connection_close()
 
 
-class SocketHandler(_Guarded, WebSocketHandler):
+class SocketHandler(Guarded, WebSocketHandler):
     """The UI's socket; it speaks to the broker through the two-method Connection interface."""
 
     def check_origin(self, origin: str) -> bool:

@@ -29,7 +29,7 @@ from tornado.web import HTTPError, RequestHandler
 
 from . import protocol
 from .app import App
-from .handlers import Host, _Guarded
+from .handlers import Guarded, Host
 from .modes import MODES
 from .remote import RemoteApp
 from .security import KeyPair
@@ -68,7 +68,7 @@ class HubMatcher(Matcher):
         return None
 
 
-class HubHandler(_Guarded, RequestHandler):
+class HubHandler(Guarded, RequestHandler):
     """The hub API: nothing here runs without the server's key pair."""
 
     server: HubHost

@@ -54,7 +54,7 @@ class Inspection:
     def tabs(self) -> list[Client]:
         """The browser tabs (Wave clients, each with its socket) showing this app. Their ``q.client`` state is in
         ``state.clients``, by client id."""
-        return [c for c in self.runtime.broker.clients.values() if c.route == self.route]
+        return self.runtime.broker.tabs_at(self.route)
 
     def page(self, client_id: str | None = None) -> dict | None:
         """The server-side page of a tab (the latest one if None) as plain data."""

@@ -60,8 +60,8 @@ class Route:
 
 def route_view(runtime: Runtime, route: str, height: int | None = None) -> WaveView:
     """A new live view of ``route``, as :func:`view` is of an app."""
-    tabs = sum(c.route == route for c in runtime.broker.clients.values())
-    return WaveView(Route(runtime, route), height=-1 if height is None else height, clients=tabs)
+    return WaveView(Route(runtime, route), height=-1 if height is None else height,
+                    clients=len(runtime.broker.tabs_at(route)))
 
 
 def views_of(app: App) -> list[WaveView]:

@@ -139,7 +139,7 @@ class WaveMagics(Magics):
         rows = [(a.route, a.mode, len(a.tabs), len(a.history), len(a.errors), where(a)) for a in apps.values()]
         runtime = PROCESS.current_runtime
         others = [a for a in runtime.apps.values() if not isinstance(a, App)] if runtime is not None else []
-        rows += [(a.route, a.mode, sum(c.route == a.route for c in runtime.broker.clients.values()), '', '',
+        rows += [(a.route, a.mode, len(runtime.broker.tabs_at(a.route)), '', '',
                   f'another process ({urls.where(getattr(a, "address", ""))})') for a in others]
         from IPython.display import HTML
         display(HTML(table(['route', 'mode', 'tabs', 'queries', 'errors', 'served at'], rows, empty='no apps running')))
