@@ -218,6 +218,9 @@ def test_an_app_of_another_process_in_broadcast_mode_shares_its_page_and_can_be_
         bob.recv_text('Nothing yet')
         ada.click(txt='for all', go=True)
         bob.recv_text('Clicked 1: for all')  # one page for every tab: the other tab sees the click
+        carol = Tab('/demo', hub.server)
+        carol.recv_text('Clicked 1: for all')  # a tab that comes later gets the shared page as it is
+        carol.close()
         register = {'register_app': {'mode': 'unicast', 'route': '/demo', 'address': 'http://127.0.0.1:9',
                                      'key_id': 'k', 'key_secret': 's'}}
         status = request(hub.server, 'POST', '/', secret=True, headers=keys_of(hub.env),
