@@ -6,7 +6,7 @@
 // ?server=<Jupyter server URL>&token=<its token>&nbextensions=<where the environment's nbextensions are served>
 // window.run(code) executes a cell and renders what it shows; it resolves to its text/plain results.
 
-import { KernelManager, ServerConnection } from '@jupyterlab/services';
+import { KernelAPI, KernelConnection, ServerConnection } from '@jupyterlab/services';
 import { activate } from '@vscode/jupyter-ipywidgets8';
 
 const params = new URLSearchParams(location.search);
@@ -17,7 +17,10 @@ async function main() {
   const settings = ServerConnection.makeSettings({
     baseUrl, wsUrl: baseUrl.replace(/^http/, 'ws'), token: params.get('token'), appendToken: true,
   });
-  const kernel = await new KernelManager({ serverSettings: settings }).startNew({ name: 'python3' });
+  // One kernel and its connection, with no manager: a manager polls the server's kernel list, and that poll is no
+  // part of what the test watches (as VS Code's own host, it keeps the console to the view's messages).
+  const model = await KernelAPI.startNew({ name: 'python3' }, settings);
+  const kernel = new KernelConnection({ model, serverSettings: settings });
   activate();
   window.vscIPyWidgets8.load();
   const nbextensions = params.get('nbextensions');
