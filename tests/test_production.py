@@ -226,7 +226,9 @@ async def progress(q: Q, step: int) -> None:
     await q.page.save()
 
 
-async def finished(q: Q, caption: str) -> None:
+async def finished(q: Q, caption: str, after: asyncio.Future | None) -> None:
+    if after is not None:  # a progress save still under way would land after this one (two PATCHes to waved)
+        await asyncio.wait([after])
     q.page['job'].bar.caption = caption
     await q.page.save()
 
@@ -235,12 +237,12 @@ def work(q: Q, loop: asyncio.AbstractEventLoop) -> None:
     pending = None
     for step in range(1, 301):  # 30 s: time to press Cancel on a loaded machine
         if q.client.stop.is_set():
-            asyncio.ensure_future(finished(q, f'cancelled at step {step}'), loop=loop)
+            asyncio.ensure_future(finished(q, f'cancelled at step {step}', pending), loop=loop)
             return
         time.sleep(0.1)
         if pending is None or pending.done():
             pending = asyncio.ensure_future(progress(q, step), loop=loop)
-    asyncio.ensure_future(finished(q, 'ran to the end'), loop=loop)
+    asyncio.ensure_future(finished(q, 'ran to the end', pending), loop=loop)
 
 
 @app('/job')
